@@ -1,0 +1,112 @@
+//! The HTTP application: the routers of the chosen operations, merged, with the layers every
+//! request goes through (request id, trace span, body limit, idempotency, problem fallback).
+//! Locally all operations are mounted, plus `/openapi.json` and the Swagger UI at `/docs`; on
+//! Lambda, one operation.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::http::HeaderName;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use guardpost_shared::AppState;
+use guardpost_shared::http::ClientIp;
+use guardpost_shared::http::idempotency;
+use guardpost_shared::http::problem::not_found_fallback;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::registry::{OPERATIONS, Operation};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "guardpost", description = "Open-source backend for security-guard companies.", license(name = "Apache-2.0")),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Login, token refresh, logout, the caller"),
+        (name = "me", description = "The caller's own sites"),
+        (name = "regions"), (name = "sites"), (name = "employees"), (name = "health"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+    }
+}
+
+/// The routes and OpenAPI document of some operations.
+pub fn routes<'a>(ops: impl IntoIterator<Item = &'a Operation>) -> (Router<AppState>, OpenApiDoc) {
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    for op in ops {
+        router = router.merge((op.router)());
+    }
+    router.split_for_parts()
+}
+
+/// The OpenAPI document of every operation.
+pub fn openapi() -> OpenApiDoc {
+    routes(OPERATIONS).1
+}
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids are ULIDs from the injected random source.
+#[derive(Clone)]
+struct UlidRequestId(AppState);
+
+impl MakeRequestId for UlidRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        axum::http::HeaderValue::from_str(&self.0.new_ulid().to_string()).ok().map(RequestId::new)
+    }
+}
+
+/// The application for the given operations.
+pub fn app<'a>(state: AppState, ops: impl IntoIterator<Item = &'a Operation>) -> Router {
+    let (router, _) = routes(ops);
+    with_layers(router, state)
+}
+
+/// Every operation, the OpenAPI document and the Swagger UI (vendored assets: no download).
+pub fn local_app(state: AppState) -> Router {
+    let (router, api) = routes(OPERATIONS);
+    let router = router.merge(SwaggerUi::new("/docs").url("/openapi.json", api));
+    with_layers(router, state).layer(middleware::from_fn(client_ip_from_socket))
+}
+
+fn with_layers(router: Router<AppState>, state: AppState) -> Router {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &axum::http::Request<_>| {
+            let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            // The path only: query strings and headers (tokens) are never logged.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id, user = tracing::field::Empty)
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    router
+        .fallback(not_found_fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, UlidRequestId(state.clone())))
+        .with_state(state)
+}
+
+/// Locally the caller's address is the socket's peer.
+async fn client_ip_from_socket(mut req: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        req.extensions_mut().insert(ClientIp(addr.ip().to_string()));
+    }
+    next.run(req).await
+}

@@ -1,0 +1,66 @@
+//! Creating an organisation with its first superuser administrator: `guardpost bootstrap`, and
+//! the demo organisation `guardpost serve` seeds on an empty data directory. One transaction:
+//! the organisation must not exist yet, so running it twice for one org is refused.
+
+use guardpost_shared::auth::password;
+use guardpost_shared::domain::{Email, Name, OrgSlug, UserId};
+use guardpost_shared::records::org::{self, Organisation};
+use guardpost_shared::records::user::{RoleName, User, UserKind, UserStatus};
+use guardpost_shared::records::{item, keys};
+use guardpost_shared::store::{Condition, TxOp};
+use guardpost_shared::{AppError, AppResult, AppState};
+
+use crate::ops::employees::create::{commit, user_ops};
+
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    pub slug: String,
+    pub name: String,
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<UserId> {
+    let slug = OrgSlug::parse(&req.slug).map_err(|e| AppError::invalid("org", e.to_string()))?;
+    let name = Name::parse(&req.name).map_err(|e| AppError::invalid("name", e.to_string()))?;
+    let email = Email::parse(&req.admin_email).map_err(|e| AppError::invalid("admin_email", e.to_string()))?;
+    let local_part = email.as_str().split('@').next().unwrap_or_default().to_owned();
+    password::check_policy(&req.admin_password, &[&local_part]).map_err(|why| AppError::invalid("password", why))?;
+    let now = state.now();
+    let hash = password::hash_off_thread(req.admin_password, state.random.clone()).await?;
+    let admin = User {
+        id: UserId::from_ulid(state.new_ulid()),
+        kind: UserKind::Employee,
+        status: UserStatus::Active,
+        can_login: true,
+        is_superuser: true,
+        roles: vec![RoleName::Administrator],
+        email: Some(email),
+        username: None,
+        sessions_valid_after: now,
+        employee_number: None,
+        first_name: "Administrator".into(),
+        last_name: name.as_str().to_owned(),
+        job_title: Some("Administrator".into()),
+        main_phone: None,
+        other_phone: None,
+        gender: None,
+        address: None,
+        birthday: None,
+        employment_date: None,
+        comments: None,
+        tags: Vec::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    let organisation = Organisation { slug: slug.clone(), name: name.into_inner(), created_at: now };
+    let org_op = TxOp::put(item(keys::org(&slug), org::KIND, &organisation)?, Condition::NotExists);
+    let exists = AppError::conflict("organisation-exists", format!("organisation {slug} already exists; bootstrap runs once per organisation"));
+    commit(state, user_ops(&slug, &admin, Some(hash))?, vec![(org_op, exists)]).await?;
+    Ok(admin.id)
+}
+
+/// Whether an organisation exists.
+pub async fn exists(state: &AppState, slug: &OrgSlug) -> AppResult<bool> {
+    Ok(state.store.get(&keys::org(slug)).await?.is_some())
+}

@@ -1,0 +1,148 @@
+//! The `guardpost` command: serve, bootstrap, openapi, create-table.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use guardpost_shared::AppState;
+
+use crate::bootstrap::{NewOrganisation, bootstrap};
+use crate::config::{Config, StoreKind, build_state, write_private};
+
+#[derive(Debug, Parser)]
+#[command(name = "guardpost", version, about = "Open-source backend for security-guard companies")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve every operation in one process (the local server).
+    Serve,
+    /// Create an organisation and its first superuser administrator. The password comes from
+    /// GUARDPOST_ADMIN_PASSWORD or is asked for.
+    Bootstrap {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Create the DynamoDB table (GUARDPOST_TABLE) with its indexes, TTL and stream.
+    CreateTable,
+}
+
+pub const DEMO_ORG: &str = "demo";
+pub const DEMO_ADMIN: &str = "admin@demo.example";
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", crate::app::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Serve => serve(Config::from_env()?).await,
+        Command::Bootstrap { org, name, admin_email } => {
+            let config = Config::from_env()?;
+            let state = build_state(&config).await?;
+            let admin_password = match std::env::var("GUARDPOST_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => rpassword::prompt_password("Administrator password: ").context("reading the password")?,
+            };
+            let id = bootstrap(&state, NewOrganisation { slug: org.clone(), name, admin_email: admin_email.clone(), admin_password })
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!("Created organisation {org} with superuser administrator {admin_email} (user {id}).");
+            Ok(())
+        }
+        Command::CreateTable => create_table(Config::from_env()?).await,
+    }
+}
+
+fn describe(e: &guardpost_shared::AppError) -> String {
+    match e {
+        guardpost_shared::AppError::Invalid(errors) => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn create_table(config: Config) -> anyhow::Result<()> {
+    use guardpost_shared::store::dynamo::{client_from_env, create_table};
+    let table = config.table.context("set GUARDPOST_TABLE to the table name")?;
+    create_table(&client_from_env().await, &table).await?;
+    println!("Table {table} is ready (GSI1, GSI2, TTL on expires_at, stream NEW_IMAGE).");
+    Ok(())
+}
+
+#[cfg(not(feature = "aws"))]
+async fn create_table(_: Config) -> anyhow::Result<()> {
+    anyhow::bail!("this build has no DynamoDB support: run with `cargo run --features aws -- create-table`")
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let fresh = config.store == StoreKind::Sqlite && !config.data_dir.join("guardpost.db").exists();
+    let state = build_state(&config).await?;
+    if fresh {
+        seed_demo(&state, &config).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(&config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, store = ?config.store, "guardpost listening");
+    println!("guardpost is listening on http://{addr}  (API docs: http://{addr}/docs)");
+    let app = crate::app::local_app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+/// The demo organisation, so a new user can log in at once. The administrator password is
+/// GUARDPOST_ADMIN_PASSWORD if set, else generated and kept in the data directory.
+async fn seed_demo(state: &AppState, config: &Config) -> anyhow::Result<()> {
+    let password = match std::env::var("GUARDPOST_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let bytes = state.random.bytes(12);
+            let p: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let path = config.data_dir.join("demo-admin-password");
+            write_private(&path, &format!("{p}\n"))?;
+            p
+        }
+    };
+    let request = NewOrganisation { slug: DEMO_ORG.into(), name: "Demo Security".into(), admin_email: DEMO_ADMIN.into(), admin_password: password.clone() };
+    bootstrap(state, request).await.map_err(|e| anyhow::anyhow!("seeding the demo organisation: {}", describe(&e)))?;
+    let shown = if std::io::stdout().is_terminal() { password } else { format!("(in {})", config.data_dir.join("demo-admin-password").display()) };
+    println!("Seeded the demo organisation. Log in with org \"{DEMO_ORG}\", login \"{DEMO_ADMIN}\", password {shown}");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+/// Logs: human-readable locally, JSON lines on Lambda (`GUARDPOST_LOG_FORMAT=json`).
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.compact().init();
+    }
+}

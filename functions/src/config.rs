@@ -1,0 +1,142 @@
+//! Configuration from the environment, and building the application state from it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use guardpost_shared::auth::TokenKeys;
+use guardpost_shared::clock::{Clock, OsRandom, Random, SystemClock};
+use guardpost_shared::store::Store;
+use guardpost_shared::store::sqlite::SqliteStore;
+use guardpost_shared::{AppState, Settings};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Sqlite,
+    DynamoDb,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `GUARDPOST_ADDR`, default 127.0.0.1:8080.
+    pub addr: String,
+    /// `GUARDPOST_DATA_DIR`, default ./.guardpost: the SQLite file, the local signing key, the
+    /// mailbox.
+    pub data_dir: PathBuf,
+    /// `GUARDPOST_STORE`: sqlite (default) or dynamodb.
+    pub store: StoreKind,
+    /// `GUARDPOST_TABLE`, for dynamodb.
+    pub table: Option<String>,
+    /// `GUARDPOST_LOG_FORMAT=json` for structured logs (set on Lambda).
+    pub json_logs: bool,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let store = match get("GUARDPOST_STORE").as_deref().unwrap_or("sqlite") {
+            "sqlite" => StoreKind::Sqlite,
+            "dynamodb" => StoreKind::DynamoDb,
+            other => bail!("GUARDPOST_STORE must be sqlite or dynamodb, not {other:?}"),
+        };
+        let table = get("GUARDPOST_TABLE").filter(|t| !t.is_empty());
+        if store == StoreKind::DynamoDb && table.is_none() {
+            bail!("GUARDPOST_STORE=dynamodb needs GUARDPOST_TABLE");
+        }
+        Ok(Self {
+            addr: get("GUARDPOST_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: PathBuf::from(get("GUARDPOST_DATA_DIR").unwrap_or_else(|| ".guardpost".into())),
+            store,
+            table,
+            json_logs: get("GUARDPOST_LOG_FORMAT").is_some_and(|f| f == "json"),
+        })
+    }
+}
+
+/// Builds the state: the store chosen by the configuration, the wall clock, the OS random
+/// source and the signing key (`GUARDPOST_JWT_SECRET`, or a key kept in the data directory).
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let store = open_store(config, clock.clone()).await?;
+    let secret = match std::env::var("GUARDPOST_JWT_SECRET") {
+        Ok(s) if !s.is_empty() => s.into_bytes(),
+        _ => local_secret(&config.data_dir, random.as_ref())?,
+    };
+    Ok(AppState { store, clock, random, tokens: Arc::new(TokenKeys::from_secret(&secret)?), settings: Arc::new(Settings::default()) })
+}
+
+pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
+    match config.store {
+        StoreKind::Sqlite => {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+            Ok(Arc::new(SqliteStore::open(&config.data_dir.join("guardpost.db"), clock)?))
+        }
+        StoreKind::DynamoDb => dynamo(config, clock).await,
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn dynamo(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
+    use guardpost_shared::store::dynamo::{DynamoStore, client_from_env};
+    let table = config.table.clone().context("GUARDPOST_TABLE is not set")?;
+    Ok(Arc::new(DynamoStore::new(client_from_env().await, table, clock)))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn dynamo(_: &Config, _: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
+    bail!("this build has no DynamoDB support: build with `--features aws`")
+}
+
+/// The local signing key: 64 random bytes, hex, created on first start with owner-only access.
+fn local_secret(dir: &Path, random: &dyn Random) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(existing.trim().as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let secret: String = random.bytes(64).iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &secret)?;
+    Ok(secret.into_bytes())
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_local_server() {
+        let c = Config::from_lookup(|_| None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.addr.as_str(), c.store, c.data_dir.as_path()), ("127.0.0.1:8080", StoreKind::Sqlite, Path::new(".guardpost")));
+    }
+
+    #[test]
+    fn dynamodb_needs_a_table_and_unknown_stores_are_refused() {
+        assert!(Config::from_lookup(|k| (k == "GUARDPOST_STORE").then(|| "dynamodb".to_owned())).is_err());
+        assert!(Config::from_lookup(|k| (k == "GUARDPOST_STORE").then(|| "postgres".to_owned())).is_err());
+        let c = Config::from_lookup(|k| match k {
+            "GUARDPOST_STORE" => Some("dynamodb".into()),
+            "GUARDPOST_TABLE" => Some("guardpost".into()),
+            _ => None,
+        });
+        assert_eq!(c.map(|c| c.table).ok().flatten().as_deref(), Some("guardpost"));
+    }
+}

@@ -1,0 +1,41 @@
+//! The Lambda side: one function per operation, all built from this one binary; the function's
+//! `GUARDPOST_OPERATION` names the operation it serves. Clients and keys are built once per cold
+//! start and shared across invocations.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use guardpost_shared::AppState;
+use guardpost_shared::http::ClientIp;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+
+use crate::config::{Config, build_state};
+use crate::registry;
+
+/// The router of one operation, with the caller's address taken from the API Gateway context.
+pub fn operation_app(state: AppState, operation: &str) -> anyhow::Result<Router> {
+    let op = registry::find(operation).ok_or_else(|| anyhow::anyhow!("GUARDPOST_OPERATION {operation:?} is not an operation"))?;
+    Ok(crate::app::app(state, [op]).layer(middleware::from_fn(client_ip_from_context)))
+}
+
+async fn client_ip_from_context(mut req: Request, next: Next) -> Response {
+    let ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
+}
+
+pub async fn run() -> Result<(), lambda_http::Error> {
+    let config = Config::from_env()?;
+    crate::cli::init_logging(true);
+    let operation = std::env::var("GUARDPOST_OPERATION").map_err(|_| anyhow::anyhow!("GUARDPOST_OPERATION is not set"))?;
+    let state = build_state(&config).await?;
+    let app = operation_app(state, &operation)?;
+    lambda_http::run(app).await
+}

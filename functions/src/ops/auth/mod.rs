@@ -1,0 +1,23 @@
+//! Login, token refresh, logout and the caller's own views.
+
+pub mod get_me;
+pub mod list_my_sites;
+pub mod login;
+pub mod logout;
+pub mod refresh;
+mod session;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Tokens handed out by login and refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT for `Authorization: Bearer`, valid `expires_in` seconds.
+    pub access_token: String,
+    /// Opaque; exchange at `/v1/auth/refresh`. Each use returns a new one and retires the old.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    pub expires_in: i64,
+}

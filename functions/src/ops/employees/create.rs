@@ -1,0 +1,248 @@
+//! `POST /v1/employees`: the fields of TrackTik's "Create an Employee". Employee number, email
+//! and username are unique per organisation, enforced by the store in the same transaction that
+//! writes the employee (no read-then-write race).
+
+use axum::extract::State;
+use chrono::{Datelike, NaiveDate};
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::{Principal, password};
+use guardpost_shared::domain::{
+    BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, ShortText, Tag, UserId, Username, Validator,
+};
+use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::records::site::Address;
+use guardpost_shared::records::user::{self, Credential, Gender, LoginName, RoleName, User, UserKind, UserStatus};
+use guardpost_shared::records::{item, keys};
+use guardpost_shared::store::{Condition, StoreError, TxOp};
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::view::EmployeeView;
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "create-employee",
+    method: "POST",
+    path: "/v1/employees",
+    access: Access::Requires(Permission::EmployeesCreate),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneInput {
+    /// International form; stored as E.164.
+    pub number: String,
+    /// The employee agreed to SMS alerts on this number.
+    #[serde(default)]
+    pub sms_enabled: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEmployeeRequest {
+    /// Unique per organisation: 1 to 32 of letters, digits, `.`, `_`, `-`.
+    pub employee_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub job_title: Option<String>,
+    pub main_phone: Option<PhoneInput>,
+    pub other_phone: Option<PhoneInput>,
+    pub gender: Option<Gender>,
+    /// A login; unique per organisation.
+    pub email: Option<String>,
+    /// A login; unique per organisation.
+    pub username: Option<String>,
+    /// Without one, the employee cannot log in until a password is set.
+    pub password: Option<String>,
+    pub address: Option<Address>,
+    pub birthday: Option<NaiveDate>,
+    pub employment_date: Option<NaiveDate>,
+    pub comments: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// Default `guard`.
+    pub role: Option<RoleName>,
+    /// Default true.
+    pub can_login: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/v1/employees", tag = "employees", security(("bearer" = [])), request_body = CreateEmployeeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
+    responses(
+        (status = 201, body = EmployeeView),
+        (status = 409, description = "Employee number, email or username already in use", body = Problem),
+        (status = 422, body = Problem),
+    ))]
+pub async fn handler(State(state): State<AppState>, principal: Principal, Body(req): Body<CreateEmployeeRequest>) -> AppResult<Created<EmployeeView>> {
+    let granted = authorize(state.store.as_ref(), &principal, Permission::EmployeesCreate, Resource::Organisation).await?;
+    let employee = parse(&req, UserId::from_ulid(state.new_ulid()), state.now())?;
+    let password_hash = match req.password {
+        Some(p) => Some(password::hash_off_thread(p, state.random.clone()).await?),
+        None => None,
+    };
+    write(&state, &principal, &employee, password_hash, &granted).await?;
+    tracing::info!(employee = %employee.id, by = %principal.user.id, "employee created");
+    Ok(Created(EmployeeView::from(&employee)))
+}
+
+/// Writes the employee, credential and uniqueness claims in one transaction.
+pub(crate) async fn write(
+    state: &AppState,
+    principal: &Principal,
+    employee: &User,
+    password_hash: Option<String>,
+    _granted: &guardpost_shared::access::Granted,
+) -> AppResult<()> {
+    commit(state, user_ops(&principal.org, employee, password_hash)?, Vec::new()).await
+}
+
+/// The items a new user is: profile, credential, and one uniqueness claim per employee number,
+/// email and username (each must not exist yet).
+pub(crate) struct UserOps {
+    ops: Vec<TxOp>,
+    /// For each position of `ops`, the field and problem type when its condition fails.
+    claims: Vec<Option<(&'static str, &'static str)>>,
+}
+
+pub(crate) fn user_ops(org: &OrgSlug, employee: &User, password_hash: Option<String>) -> AppResult<UserOps> {
+    let claim = LoginName { user_id: employee.id };
+    let credential = Credential { password_hash, changed_at: employee.created_at };
+    let mut out = UserOps {
+        ops: vec![
+            TxOp::put(item(keys::user(org, &employee.id), user::KIND, employee)?, Condition::NotExists),
+            TxOp::put(item(keys::credential(org, &employee.id), user::CREDENTIAL_KIND, &credential)?, Condition::NotExists),
+        ],
+        claims: vec![None, None],
+    };
+    let mut unique = |key, kind, field, problem| -> AppResult<()> {
+        out.ops.push(TxOp::put(item(key, kind, &claim)?, Condition::NotExists));
+        out.claims.push(Some((field, problem)));
+        Ok(())
+    };
+    if let Some(number) = &employee.employee_number {
+        unique(keys::employee_number(org, number), user::EMPLOYEE_NUMBER_KIND, "employee_number", "employee-number-taken")?;
+    }
+    if let Some(email) = &employee.email {
+        unique(keys::login(org, email.as_str()), user::LOGIN_KIND, "email", "email-taken")?;
+    }
+    if let Some(username) = &employee.username {
+        unique(keys::login(org, username.as_str()), user::LOGIN_KIND, "username", "username-taken")?;
+    }
+    Ok(out)
+}
+
+/// Runs `before` and the user's items in one transaction, naming the taken fields on conflict.
+pub(crate) async fn commit(state: &AppState, user: UserOps, before: Vec<(TxOp, AppError)>) -> AppResult<()> {
+    let offset = before.len();
+    let (mut ops, mut reasons): (Vec<TxOp>, Vec<AppError>) = before.into_iter().unzip();
+    ops.extend(user.ops);
+    match state.store.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::TransactionCanceled { failed }) => {
+            if let Some(first) = failed.iter().find(|i| **i < offset) {
+                return Err(reasons.swap_remove(*first));
+            }
+            let taken: Vec<_> = failed.iter().filter_map(|i| user.claims.get(i - offset).copied().flatten()).collect();
+            let fields = taken.iter().map(|(f, _)| f.replace('_', " ")).collect::<Vec<_>>().join(" and ");
+            match taken.first() {
+                Some((_, kind)) => Err(AppError::conflict(kind, format!("{fields} already in use in this organisation"))),
+                None => Err(AppError::Store(StoreError::TransactionCanceled { failed })),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn phone(v: &mut Validator, field: &str, input: Option<&PhoneInput>) -> Option<Phone> {
+    let input = input?;
+    let number = v.check(&format!("{field}.number"), PhoneE164::parse(&input.number))?;
+    Some(Phone { number, sms_enabled: input.sms_enabled })
+}
+
+fn employee_number(raw: &str) -> Result<String, &'static str> {
+    let n = raw.trim();
+    if n.is_empty() || n.len() > 32 || !n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        return Err("must be 1 to 32 of letters, digits, '.', '_' and '-'");
+    }
+    Ok(n.to_owned())
+}
+
+/// Parses every field, reporting all problems at once.
+fn parse(req: &CreateEmployeeRequest, id: UserId, now: chrono::DateTime<chrono::Utc>) -> Result<User, AppError> {
+    let today = now.date_naive();
+    let mut v = Validator::new();
+    let employee_number = v.check("employee_number", employee_number(&req.employee_number));
+    let first_name = v.check("first_name", Name::parse(&req.first_name));
+    let last_name = v.check("last_name", Name::parse(&req.last_name));
+    let job_title = v.check_opt("job_title", req.job_title.as_deref().map(ShortText::parse));
+    let main_phone = phone(&mut v, "main_phone", req.main_phone.as_ref());
+    let other_phone = phone(&mut v, "other_phone", req.other_phone.as_ref());
+    let email = v.check_opt("email", req.email.as_deref().map(Email::parse));
+    let username = v.check_opt("username", req.username.as_deref().map(Username::parse));
+    if req.email.is_none() && req.username.is_none() {
+        v.fail("email", "an employee needs an email or a username to log in");
+    }
+    if let Some(p) = &req.password {
+        let logins: Vec<&str> = [req.username.as_deref(), req.email.as_deref().and_then(|e| e.split('@').next())].into_iter().flatten().collect();
+        if let Err(why) = password::check_policy(p, &logins) {
+            v.fail("password", why);
+        }
+    }
+    let address = req.address.as_ref().and_then(|a| Address::parse(a, "address", &mut v));
+    if let Some(b) = req.birthday {
+        if b >= today || b.year() < 1900 {
+            v.fail("birthday", "must be a past date after 1900");
+        }
+    }
+    if let Some(d) = req.employment_date {
+        if d.year() < 1950 || d > today + chrono::Duration::days(366) {
+            v.fail("employment_date", "must be after 1950 and at most a year ahead");
+        }
+    }
+    let comments = v.check_opt("comments", req.comments.as_deref().map(Comment::parse));
+    let mut tags = Vec::new();
+    for (i, t) in req.tags.iter().flatten().enumerate() {
+        if let Some(tag) = v.check(&format!("tags[{i}]"), Tag::parse(t)) {
+            tags.push(tag.into_inner());
+        }
+    }
+    if tags.len() > 50 {
+        v.fail("tags", "at most 50 tags");
+    }
+    tags.sort();
+    tags.dedup();
+    v.finish()?;
+    let missing = || AppError::Internal(anyhow::anyhow!("validated field missing"));
+    Ok(User {
+        id,
+        kind: UserKind::Employee,
+        status: UserStatus::Active,
+        can_login: req.can_login.unwrap_or(true),
+        is_superuser: false,
+        roles: vec![req.role.unwrap_or(RoleName::Guard)],
+        email,
+        username,
+        sessions_valid_after: now,
+        employee_number,
+        first_name: first_name.ok_or_else(missing)?.into_inner(),
+        last_name: last_name.ok_or_else(missing)?.into_inner(),
+        job_title: job_title.map(BoundedText::into_inner).filter(|s| !s.is_empty()),
+        main_phone,
+        other_phone,
+        gender: req.gender,
+        address,
+        birthday: req.birthday,
+        employment_date: req.employment_date,
+        comments: comments.map(|c| c.as_str().to_owned()).filter(|s| !s.is_empty()),
+        tags,
+        created_at: now,
+        updated_at: now,
+    })
+}

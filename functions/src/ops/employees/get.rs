@@ -1,0 +1,37 @@
+//! `GET /v1/employees/{employee_id}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::UserId;
+use guardpost_shared::http::{Problem, path_id};
+use guardpost_shared::records::user;
+use guardpost_shared::{AppResult, AppState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::view::EmployeeView;
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "get-employee",
+    method: "GET",
+    path: "/v1/employees/{employee_id}",
+    access: Access::Requires(Permission::EmployeesView),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[utoipa::path(get, path = "/v1/employees/{employee_id}", tag = "employees", security(("bearer" = [])),
+    params(("employee_id" = String, Path, description = "The employee's user id")),
+    responses((status = 200, body = EmployeeView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn handler(State(state): State<AppState>, principal: Principal, Path(employee_id): Path<String>) -> AppResult<Json<EmployeeView>> {
+    let id = path_id(&employee_id, "employee", UserId::parse)?;
+    authorize(state.store.as_ref(), &principal, Permission::EmployeesView, Resource::User(id)).await?;
+    let employee = user::load(state.store.as_ref(), &principal.org, &id).await?;
+    Ok(Json(EmployeeView::from(&employee.record)))
+}

@@ -1,0 +1,38 @@
+//! `GET /v1/employees`: a page of the organisation's users, oldest first.
+
+use axum::Json;
+use axum::extract::State;
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::http::{PageParams, Paged, Params, Problem};
+use guardpost_shared::records::keys;
+use guardpost_shared::records::user::User;
+use guardpost_shared::store::{Query, read_page};
+use guardpost_shared::{AppResult, AppState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::view::EmployeeView;
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "list-employees",
+    method: "GET",
+    path: "/v1/employees",
+    access: Access::Requires(Permission::EmployeesView),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[utoipa::path(get, path = "/v1/employees", tag = "employees", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = Paged<EmployeeView>), (status = 403, body = Problem)))]
+pub async fn handler(State(state): State<AppState>, principal: Principal, Params(page): Params<PageParams>) -> AppResult<Json<Paged<EmployeeView>>> {
+    authorize(state.store.as_ref(), &principal, Permission::EmployeesView, Resource::Organisation).await?;
+    let query = Query::table(keys::users(&principal.org)).limit(page.limit()?).after(page.cursor()?);
+    let result = read_page(state.store.as_ref(), &query).await?;
+    let items = result.items.iter().map(|i| i.parse::<User>().map(|u| EmployeeView::from(&u))).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(Paged::from_page(&result, items)))
+}

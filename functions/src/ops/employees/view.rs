@@ -1,0 +1,63 @@
+//! How an employee is shown. Never includes credentials.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use guardpost_shared::domain::Phone;
+use guardpost_shared::records::site::Address;
+use guardpost_shared::records::user::{Gender, RoleName, User, UserKind, UserStatus};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmployeeView {
+    pub id: String,
+    pub kind: UserKind,
+    pub employee_number: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub job_title: Option<String>,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub main_phone: Option<Phone>,
+    pub other_phone: Option<Phone>,
+    pub gender: Option<Gender>,
+    pub address: Option<Address>,
+    pub birthday: Option<NaiveDate>,
+    pub employment_date: Option<NaiveDate>,
+    pub comments: Option<String>,
+    pub tags: Vec<String>,
+    pub roles: Vec<RoleName>,
+    pub is_superuser: bool,
+    pub status: UserStatus,
+    pub can_login: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&User> for EmployeeView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            kind: u.kind,
+            employee_number: u.employee_number.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            job_title: u.job_title.clone(),
+            email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            username: u.username.as_ref().map(|n| n.as_str().to_owned()),
+            main_phone: u.main_phone.clone(),
+            other_phone: u.other_phone.clone(),
+            gender: u.gender,
+            address: u.address.clone(),
+            birthday: u.birthday,
+            employment_date: u.employment_date,
+            comments: u.comments.clone(),
+            tags: u.tags.clone(),
+            roles: u.roles.clone(),
+            is_superuser: u.is_superuser,
+            status: u.status,
+            can_login: u.can_login,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}

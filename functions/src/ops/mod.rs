@@ -1,0 +1,8 @@
+//! One module per operation. Each declares its `OPERATION` (id, route, permission) and its
+//! handler, documented for OpenAPI with `#[utoipa::path]`.
+
+pub mod auth;
+pub mod employees;
+pub mod health;
+pub mod regions;
+pub mod sites;

@@ -1,0 +1,49 @@
+//! `POST /v1/regions`.
+
+use axum::extract::State;
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{Name, RegionId, Validator};
+use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::records::region::{self, Region};
+use guardpost_shared::records::{item, keys};
+use guardpost_shared::store::Condition;
+use guardpost_shared::{AppResult, AppState};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "create-region",
+    method: "POST",
+    path: "/v1/regions",
+    access: Access::Requires(Permission::RegionsCreate),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRegionRequest {
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/v1/regions", tag = "regions", security(("bearer" = [])), request_body = CreateRegionRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
+    responses((status = 201, body = Region), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn handler(State(state): State<AppState>, principal: Principal, Body(req): Body<CreateRegionRequest>) -> AppResult<Created<Region>> {
+    authorize(state.store.as_ref(), &principal, Permission::RegionsCreate, Resource::Organisation).await?;
+    let mut v = Validator::new();
+    let name = v.check("name", Name::parse(&req.name));
+    v.finish()?;
+    let Some(name) = name else { return Err(guardpost_shared::AppError::invalid("name", "required")) };
+    let region = Region { id: RegionId::from_ulid(state.new_ulid()), name: name.into_inner(), created_at: state.now() };
+    state.store.put(item(keys::region(&principal.org, &region.id), region::KIND, &region)?, Condition::NotExists).await?;
+    Ok(Created(region))
+}

@@ -1,0 +1,4 @@
+//! Regions group sites.
+
+pub mod create;
+pub mod list;

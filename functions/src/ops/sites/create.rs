@@ -1,0 +1,99 @@
+//! `POST /v1/sites`: a plain site, a master site, or a sub-site of a master site (which takes
+//! its master's region).
+
+use axum::extract::State;
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator};
+use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::records::site::{Address, Site, SiteKind, SiteStatus};
+use guardpost_shared::records::{get, keys, region};
+use guardpost_shared::store::Condition;
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation =
+    Operation { id: "create-site", method: "POST", path: "/v1/sites", access: Access::Requires(Permission::SitesCreate), router };
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSiteRequest {
+    pub name: String,
+    /// `site` (default) or `master` (a multi-site client whose sub-sites name it as parent).
+    pub kind: Option<SiteKind>,
+    /// Required unless `parent_site_id` is given.
+    pub region_id: Option<String>,
+    /// Makes this a sub-site of that master site.
+    pub parent_site_id: Option<String>,
+    /// IANA time zone, e.g. `America/Toronto`.
+    pub time_zone: String,
+    pub address: Option<Address>,
+    /// Default `active`.
+    pub status: Option<SiteStatus>,
+}
+
+#[utoipa::path(post, path = "/v1/sites", tag = "sites", security(("bearer" = [])), request_body = CreateSiteRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
+    responses((status = 201, body = Site), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn handler(State(state): State<AppState>, principal: Principal, Body(req): Body<CreateSiteRequest>) -> AppResult<Created<Site>> {
+    authorize(state.store.as_ref(), &principal, Permission::SitesCreate, Resource::Organisation).await?;
+    let mut v = Validator::new();
+    let name = v.check("name", Name::parse(&req.name));
+    let time_zone = v.check("time_zone", TimeZone::parse(&req.time_zone));
+    let region_id = v.check_opt("region_id", req.region_id.as_deref().map(RegionId::parse));
+    let parent_id = v.check_opt("parent_site_id", req.parent_site_id.as_deref().map(SiteId::parse));
+    let address = req.address.as_ref().and_then(|a| Address::parse(a, "address", &mut v));
+    let kind = req.kind.unwrap_or(SiteKind::Site);
+    v.finish()?;
+
+    let org = &principal.org;
+    let region_id = match (parent_id, region_id) {
+        (Some(parent_id), region_id) => {
+            let parent = get::<Site>(state.store.as_ref(), &keys::site(org, &parent_id)).await?;
+            let parent = parent.ok_or_else(|| AppError::invalid("parent_site_id", "no such site"))?.record;
+            if parent.kind != SiteKind::Master {
+                return Err(AppError::invalid("parent_site_id", "is not a master site; only master sites have sub-sites"));
+            }
+            if kind == SiteKind::Master {
+                return Err(AppError::invalid("kind", "a sub-site cannot itself be a master site (one level deep)"));
+            }
+            if region_id.is_some_and(|r| r != parent.region_id) {
+                return Err(AppError::invalid("region_id", "a sub-site is in its master site's region; leave it out"));
+            }
+            parent.region_id
+        }
+        (None, Some(region_id)) => {
+            region::load(state.store.as_ref(), org, &region_id).await.map_err(|_| AppError::invalid("region_id", "no such region"))?;
+            region_id
+        }
+        (None, None) => return Err(AppError::invalid("region_id", "required (or give parent_site_id)")),
+    };
+    let (Some(name), Some(time_zone)) = (name, time_zone) else {
+        return Err(AppError::Internal(anyhow::anyhow!("validated field missing")));
+    };
+    let now = state.now();
+    let site = Site {
+        id: SiteId::from_ulid(state.new_ulid()),
+        name: name.into_inner(),
+        kind,
+        region_id,
+        parent_site_id: parent_id,
+        time_zone,
+        address,
+        status: req.status.unwrap_or(SiteStatus::Active),
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.put(site.item(org, 1)?, Condition::NotExists).await?;
+    tracing::info!(site = %site.id, kind = ?site.kind, "site created");
+    Ok(Created(site))
+}

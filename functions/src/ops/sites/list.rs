@@ -1,0 +1,63 @@
+//! `GET /v1/sites`: all sites, the sub-sites of a master site (`parent_site_id`) or the sites
+//! of a region (`region_id`). Listings read secondary indexes and may trail a write by a moment
+//! on DynamoDB; decisions never read them.
+
+use axum::Json;
+use axum::extract::State;
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{RegionId, SiteId};
+use guardpost_shared::http::{PageParams, Paged, Params, Problem};
+use guardpost_shared::records::keys;
+use guardpost_shared::records::site::Site;
+use guardpost_shared::store::{Query, read_page};
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation =
+    Operation { id: "list-sites", method: "GET", path: "/v1/sites", access: Access::Requires(Permission::SitesView), router };
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SiteFilter {
+    /// Only the sub-sites of this master site.
+    pub parent_site_id: Option<String>,
+    /// Only the sites of this region.
+    pub region_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/sites", tag = "sites", security(("bearer" = [])), params(SiteFilter),
+    responses((status = 200, body = Paged<Site>), (status = 403, body = Problem)))]
+pub async fn handler(State(state): State<AppState>, principal: Principal, Params(filter): Params<SiteFilter>) -> AppResult<Json<Paged<Site>>> {
+    authorize(state.store.as_ref(), &principal, Permission::SitesView, Resource::Organisation).await?;
+    let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() };
+    let org = &principal.org;
+    let query = match (&filter.parent_site_id, &filter.region_id) {
+        (Some(_), Some(_)) => return Err(AppError::invalid("parent_site_id", "filter by parent_site_id or region_id, not both")),
+        (Some(parent), None) => {
+            let parent = SiteId::parse(parent).map_err(|_| AppError::invalid("parent_site_id", "is not a valid id"))?;
+            Query::gsi1(keys::sub_sites(org, &parent))
+        }
+        (None, Some(region)) => {
+            let region = RegionId::parse(region).map_err(|_| AppError::invalid("region_id", "is not a valid id"))?;
+            Query::gsi2(keys::region_sites(org, &region))
+        }
+        (None, None) => Query::table(keys::sites(org)),
+    };
+    let query = query.limit(page.limit()?).after(page.cursor()?);
+    let result = read_page(state.store.as_ref(), &query).await?;
+    let items = result.items.iter().map(|i| i.parse::<Site>()).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(Paged::from_page(&result, items)))
+}

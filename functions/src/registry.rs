@@ -1,0 +1,58 @@
+//! The operation registry: every operation with its id (the Lambda function's
+//! `GUARDPOST_OPERATION`), route and the permission it needs. A consistency test keeps this list,
+//! `infra/template.yaml`, `events/` and the OpenAPI document in step.
+
+use guardpost_shared::AppState;
+use guardpost_shared::access::Permission;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::ops;
+
+/// Who may call an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No credentials needed (login, refresh, logout, health): each proves itself.
+    Public,
+    /// A live session, then the decision point for this permission.
+    Requires(Permission),
+}
+
+#[derive(Clone, Copy)]
+pub struct Operation {
+    pub id: &'static str,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub router: fn() -> OpenApiRouter<AppState>,
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.id, self.method, self.path)
+    }
+}
+
+pub const OPERATIONS: &[Operation] = &[
+    ops::health::OPERATION,
+    ops::auth::login::OPERATION,
+    ops::auth::refresh::OPERATION,
+    ops::auth::logout::OPERATION,
+    ops::auth::get_me::OPERATION,
+    ops::auth::list_my_sites::OPERATION,
+    ops::regions::create::OPERATION,
+    ops::regions::list::OPERATION,
+    ops::sites::create::OPERATION,
+    ops::sites::list::OPERATION,
+    ops::sites::get::OPERATION,
+    ops::sites::update::OPERATION,
+    ops::sites::list_employees::OPERATION,
+    ops::sites::assign_employee::OPERATION,
+    ops::sites::unassign_employee::OPERATION,
+    ops::employees::create::OPERATION,
+    ops::employees::list::OPERATION,
+    ops::employees::get::OPERATION,
+];
+
+pub fn find(id: &str) -> Option<&'static Operation> {
+    OPERATIONS.iter().find(|op| op.id == id)
+}

@@ -1,0 +1,9 @@
+//! Authentication: password hashing and policy, access tokens (JWT), refresh tokens, and the
+//! per-request check that turns a bearer token into a [`Principal`].
+
+pub mod password;
+pub mod principal;
+pub mod tokens;
+
+pub use principal::{Principal, authenticate};
+pub use tokens::{AccessClaims, RefreshToken, TokenKeys};

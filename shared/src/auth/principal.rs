@@ -1,0 +1,58 @@
+//! The per-request check: a bearer token becomes a principal only if its session is live and
+//! its user may still log in, read fresh from the base table on every request (one batch get),
+//! so logout, password changes and terminations take effect on the next request.
+
+use crate::domain::{OrgSlug, SessionId, UserId};
+use crate::error::AppError;
+use crate::records::session::Session;
+use crate::records::user::User;
+use crate::records::{keys, session, user};
+use crate::state::AppState;
+
+/// Who is calling: an authenticated user of one organisation.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub org: OrgSlug,
+    pub user: User,
+    pub session_id: SessionId,
+}
+
+impl Principal {
+    pub fn user_id(&self) -> UserId {
+        self.user.id
+    }
+}
+
+pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Principal, AppError> {
+    let now = state.now();
+    let claims = state.tokens.verify(bearer, now).map_err(|e| match e {
+        crate::auth::tokens::TokenError::Expired => AppError::Unauthenticated("the access token has expired; refresh it"),
+        crate::auth::tokens::TokenError::Invalid => AppError::Unauthenticated("the access token is not valid"),
+    })?;
+    let invalid = || AppError::Unauthenticated("the access token is not valid");
+    let org = OrgSlug::parse(&claims.org).map_err(|_| invalid())?;
+    let user_id = UserId::parse(&claims.sub).map_err(|_| invalid())?;
+    let session_id = SessionId::parse(&claims.sid).map_err(|_| invalid())?;
+
+    let user_key = keys::user(&org, &user_id);
+    let session_key = keys::session(&org, &session_id);
+    let items = state.store.batch_get(&[user_key.clone(), session_key.clone()]).await?;
+    let mut found_user: Option<User> = None;
+    let mut found_session: Option<Session> = None;
+    for item in &items {
+        if item.key == user_key && item.kind == user::KIND {
+            found_user = Some(item.parse()?);
+        } else if item.key == session_key && item.kind == session::KIND {
+            found_session = Some(item.parse()?);
+        }
+    }
+    let ended = || AppError::Unauthenticated("the session has ended; log in again");
+    let (user, session) = match (found_user, found_session) {
+        (Some(u), Some(s)) => (u, s),
+        _ => return Err(ended()),
+    };
+    if session.user_id != user.id || !session.is_live(now) || session.created_at < user.sessions_valid_after || !user.may_log_in() {
+        return Err(ended());
+    }
+    Ok(Principal { org, user, session_id })
+}

@@ -1,0 +1,186 @@
+//! Access tokens are short-lived HS256 JWTs carrying only identity (`sub`, `org`, `sid`):
+//! nothing about rights is baked in, so changes apply on the next request. Refresh tokens are
+//! opaque: `{org}.{session id}.{256 random bits}`, stored as a SHA-256 hash.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::clock::Random;
+use crate::domain::{OrgSlug, SessionId, UserId};
+
+pub const ISSUER: &str = "guardpost";
+pub const AUDIENCE: &str = "guardpost-api";
+/// Access token lifetime: at most 15 minutes.
+pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+/// A session lasts this long without a new login, however often it is refreshed.
+pub const SESSION_TTL_SECS: i64 = 30 * 24 * 3600;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub org: String,
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The signing key, from the environment on AWS and from the data directory locally.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKeys(..)")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the token is malformed or its signature is wrong")]
+    Invalid,
+    #[error("the token has expired")]
+    Expired,
+}
+
+impl TokenKeys {
+    /// At least 32 bytes of secret.
+    pub fn from_secret(secret: &[u8]) -> anyhow::Result<Self> {
+        anyhow::ensure!(secret.len() >= 32, "the JWT signing secret must be at least 32 bytes");
+        Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) })
+    }
+
+    pub fn issue(&self, org: &OrgSlug, user: &UserId, session: &SessionId, now: DateTime<Utc>) -> anyhow::Result<String> {
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: user.to_string(),
+            org: org.to_string(),
+            sid: session.to_string(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + ACCESS_TTL_SECS,
+        };
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+    }
+
+    /// Checks signature, algorithm (HS256 only), issuer and audience; expiry is checked against
+    /// the injected clock rather than the library's wall clock.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_exp = false;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).map_err(|_| TokenError::Invalid)?;
+        if data.claims.exp <= now.timestamp() {
+            return Err(TokenError::Expired);
+        }
+        Ok(data.claims)
+    }
+}
+
+/// A refresh token as presented by a client.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub org: OrgSlug,
+    pub session: SessionId,
+    secret: String,
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RefreshToken({}, {}, ..)", self.org, self.session)
+    }
+}
+
+impl RefreshToken {
+    pub fn generate(org: &OrgSlug, session: &SessionId, random: &dyn Random) -> Self {
+        Self { org: org.clone(), session: *session, secret: URL_SAFE_NO_PAD.encode(random.bytes(32)) }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.trim().splitn(3, '.');
+        let org = OrgSlug::parse(parts.next()?).ok()?;
+        let session = SessionId::parse(parts.next()?).ok()?;
+        let secret = parts.next()?;
+        if secret.len() != 43 || URL_SAFE_NO_PAD.decode(secret).is_err() {
+            return None;
+        }
+        Some(Self { org, session, secret: secret.to_owned() })
+    }
+
+    /// The value handed to the client, once.
+    pub fn reveal(&self) -> String {
+        format!("{}.{}.{}", self.org, self.session, self.secret)
+    }
+
+    /// What is stored.
+    pub fn hash(&self) -> String {
+        hash_secret(&self.secret)
+    }
+}
+
+/// SHA-256, hex: for high-entropy secrets (refresh tokens, invitation links), never passwords.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::OsRandom;
+    use chrono::Duration;
+
+    fn ids() -> (OrgSlug, UserId, SessionId) {
+        let now = Utc::now();
+        (
+            OrgSlug::parse("demo").unwrap_or_else(|e| panic!("{e}")),
+            UserId::from_ulid(OsRandom.ulid(now)),
+            SessionId::from_ulid(OsRandom.ulid(now)),
+        )
+    }
+
+    #[test]
+    fn access_tokens_verify_until_they_expire() {
+        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let (org, user, sid) = ids();
+        let now = Utc::now();
+        let token = keys.issue(&org, &user, &sid, now).unwrap_or_default();
+        let claims = keys.verify(&token, now + Duration::seconds(60)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((claims.sub, claims.sid, claims.org), (user.to_string(), sid.to_string(), "demo".to_owned()));
+        assert_eq!(keys.verify(&token, now + Duration::seconds(ACCESS_TTL_SECS)), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn tokens_signed_with_another_key_or_algorithm_are_refused() {
+        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let other = TokenKeys::from_secret(&[8u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let (org, user, sid) = ids();
+        let now = Utc::now();
+        let token = other.issue(&org, &user, &sid, now).unwrap_or_default();
+        assert_eq!(keys.verify(&token, now), Err(TokenError::Invalid));
+        // alg "none" with the same claims
+        let mut parts = keys.issue(&org, &user, &sid, now).unwrap_or_default().split('.').map(str::to_owned).collect::<Vec<_>>();
+        parts[0] = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        assert_eq!(keys.verify(&format!("{}.{}.", parts[0], parts[1]), now), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn refresh_tokens_round_trip_and_reject_garbage() {
+        let (org, _, sid) = ids();
+        let token = RefreshToken::generate(&org, &sid, &OsRandom);
+        let parsed = RefreshToken::parse(&token.reveal());
+        assert_eq!(parsed.as_ref().map(RefreshToken::hash), Some(token.hash()));
+        assert!(RefreshToken::parse("demo.nope.secret").is_none());
+        assert!(RefreshToken::parse("").is_none());
+    }
+}

@@ -1,0 +1,58 @@
+//! The application error: what a use case can answer besides success. It is mapped to HTTP in
+//! exactly one place, `http::problem`.
+
+use crate::domain::FieldError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The body is not JSON, or not the expected shape (wrong types, unknown or missing fields).
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// Well-formed, but some fields are invalid.
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// No valid credentials, or a session that is over.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    /// Login refused: the same answer for unknown users and wrong passwords.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many failed logins for this login name.
+    #[error("too many failed attempts")]
+    LockedOut { retry_after_secs: u64 },
+    #[error("forbidden")]
+    Forbidden,
+    /// The thing does not exist, or exists in another organisation (the same answer).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness or state conflict; `kind` becomes the problem type.
+    #[error("conflict ({kind}): {detail}")]
+    Conflict { kind: &'static str, detail: String },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict { kind, detail: detail.into() }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<Vec<FieldError>> for AppError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,52 @@
+//! Extractors for who is calling: [`Principal`] (a live session) and [`ClientInfo`] (address and
+//! user agent, for login activity).
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use crate::auth::{Principal, authenticate};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The caller's IP address as seen by the edge: set by the local server from the socket and by
+/// the Lambda adapter from the API Gateway request context.
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub String);
+
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts.extensions.get::<ClientIp>().map(|c| c.0.clone());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().filter(|c| !c.is_control()).take(300).collect());
+        Ok(Self { ip, user_agent })
+    }
+}
+
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(AppError::Unauthenticated("send an access token: Authorization: Bearer <token>"))?;
+        let principal = authenticate(state, token).await?;
+        tracing::Span::current().record("user", tracing::field::display(principal.user.id));
+        Ok(principal)
+    }
+}

@@ -1,0 +1,133 @@
+//! `Idempotency-Key` on POST: the first request with a key runs and its answer is kept for 24
+//! hours; a retry with the same key and body gets that answer again (with
+//! `Idempotent-Replayed: true`), a retry with another body is refused, and a retry while the
+//! first is still running gets 409. Keys are scoped to the calling user.
+//!
+//! Only authenticated requests are covered: the answers of login and refresh carry fresh secrets,
+//! which are never stored; repeating those calls is harmless.
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::tokens::hash_secret;
+use crate::domain::OrgSlug;
+use crate::error::AppError;
+use crate::records::keys;
+use crate::state::AppState;
+use crate::store::{Condition, Item, StoreError};
+
+pub const HEADER: &str = "idempotency-key";
+const KIND: &str = "idempotency";
+const KEEP_SECS: i64 = 24 * 3600;
+const MAX_STORED_RESPONSE: usize = 256 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    request_hash: String,
+    done: bool,
+    status: u16,
+    content_type: Option<String>,
+    body: String,
+}
+
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match run(&state, request, next).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run(state: &AppState, request: Request, next: Next) -> Result<Response, AppError> {
+    if request.method() != Method::POST {
+        return Ok(next.run(request).await);
+    }
+    let Some(raw_key) = request.headers().get(HEADER) else {
+        return Ok(next.run(request).await);
+    };
+    let key = raw_key.to_str().ok().filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+    let Some(key) = key.map(str::to_owned) else {
+        return Err(AppError::Malformed("Idempotency-Key must be 1 to 255 visible ASCII characters".into()));
+    };
+    // Scope to the caller; requests without a valid token pass through and are refused there.
+    let (parts, body) = request.into_parts();
+    let caller = crate::http::auth::bearer(&parts)
+        .and_then(|t| state.tokens.verify(t, state.now()).ok())
+        .and_then(|c| OrgSlug::parse(&c.org).ok().map(|org| (org, c.sub)));
+    let Some((org, user)) = caller else {
+        return Ok(next.run(Request::from_parts(parts, body)).await);
+    };
+    let bytes = to_bytes(body, state.settings.max_body_bytes).await.map_err(|_| AppError::PayloadTooLarge)?;
+    let request_hash = hash_request(parts.uri.path(), &bytes);
+    let item_key = keys::idempotency(&org, &user, &hash_secret(&key));
+
+    if let Some(item) = state.store.get(&item_key).await? {
+        let record: Record = item.parse()?;
+        return replay(&record, &request_hash);
+    }
+    let expires = state.now().timestamp() + KEEP_SECS;
+    let placeholder = Record { request_hash: request_hash.clone(), done: false, status: 0, content_type: None, body: String::new() };
+    let item = Item::new(item_key.clone(), KIND, serde_json::to_value(&placeholder).map_err(|e| AppError::Internal(e.into()))?).expiring_at(expires);
+    match state.store.put(item, Condition::NotExists).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => return Err(in_progress()),
+        Err(e) => return Err(e.into()),
+    }
+
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (parts, body) = response.into_parts();
+    let bytes = to_bytes(body, MAX_STORED_RESPONSE).await.unwrap_or_else(|_| Bytes::new());
+    let status = parts.status;
+    let keep = status.is_success() || matches!(status.as_u16(), 400 | 404 | 409 | 422);
+    if keep {
+        let record = Record {
+            request_hash,
+            done: true,
+            status: status.as_u16(),
+            content_type: parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        let data = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.into()))?;
+        state.store.put(Item::new(item_key, KIND, data).expiring_at(expires), Condition::None).await?;
+    } else {
+        // Let a retry run again: the first attempt did not reach a final answer.
+        state.store.delete(&item_key, Condition::None).await?;
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+fn replay(record: &Record, request_hash: &str) -> Result<Response, AppError> {
+    if !record.done {
+        return Err(in_progress());
+    }
+    if record.request_hash != request_hash {
+        return Err(AppError::conflict(
+            "idempotency-key-reused",
+            "This Idempotency-Key was used for a different request; use a new key for a new request.",
+        ));
+    }
+    let status = StatusCode::from_u16(record.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, record.body.clone()).into_response();
+    let headers = response.headers_mut();
+    if let Some(ct) = record.content_type.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+fn in_progress() -> AppError {
+    AppError::conflict("idempotency-in-progress", "A request with this Idempotency-Key is still being processed; retry shortly.")
+}
+
+fn hash_request(path: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(body);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,17 @@
+//! HTTP plumbing shared by every operation: problem details, the JSON body extractor, the
+//! authenticated principal extractor, pagination and the idempotency layer.
+
+pub mod auth;
+pub mod idempotency;
+pub mod json;
+pub mod page;
+pub mod problem;
+pub mod query;
+pub mod respond;
+
+pub use auth::{ClientInfo, ClientIp};
+pub use json::Body;
+pub use page::{PageParams, Paged};
+pub use problem::Problem;
+pub use query::Params;
+pub use respond::{Created, NoContent, path_id};

@@ -1,0 +1,88 @@
+//! The key schema. Every partition key starts with `T#{org}`: no key can name two tenants, so no
+//! query can cross them. Ids are ULIDs or validated slugs/logins; none contains a key that could
+//! be confused with another entity's because every partition key ends in a fixed entity tag
+//! followed by at most one free value.
+
+use crate::domain::{OrgSlug, RegionId, SessionId, SiteId, UserId};
+use crate::store::{IndexKey, Key};
+
+fn t(org: &OrgSlug) -> String {
+    format!("T#{org}")
+}
+
+pub fn org(org: &OrgSlug) -> Key {
+    Key::new(t(org), "ORG")
+}
+
+pub fn regions(org: &OrgSlug) -> String {
+    format!("{}#REGIONS", t(org))
+}
+pub fn region(org: &OrgSlug, id: &RegionId) -> Key {
+    Key::new(regions(org), id.to_string())
+}
+
+pub fn sites(org: &OrgSlug) -> String {
+    format!("{}#SITES", t(org))
+}
+pub fn site(org: &OrgSlug, id: &SiteId) -> Key {
+    Key::new(sites(org), id.to_string())
+}
+/// GSI1 of a sub-site: listed under its master site.
+pub fn sub_sites(org: &OrgSlug, master: &SiteId) -> String {
+    format!("{}#SITE#{master}#SUBSITES", t(org))
+}
+/// GSI2 of a site: listed under its region.
+pub fn region_sites(org: &OrgSlug, region: &RegionId) -> String {
+    format!("{}#REGION#{region}#SITES", t(org))
+}
+
+pub fn users(org: &OrgSlug) -> String {
+    format!("{}#USERS", t(org))
+}
+pub fn user(org: &OrgSlug, id: &UserId) -> Key {
+    Key::new(users(org), id.to_string())
+}
+/// The partition of items that belong to one user (credential, site assignments, login activity).
+pub fn user_items(org: &OrgSlug, id: &UserId) -> String {
+    format!("{}#USER#{id}", t(org))
+}
+pub fn credential(org: &OrgSlug, id: &UserId) -> Key {
+    Key::new(user_items(org, id), "CREDENTIAL")
+}
+pub const SITE_ASSIGNMENT_PREFIX: &str = "SITE#";
+pub fn site_assignment(org: &OrgSlug, user: &UserId, site: &SiteId) -> Key {
+    Key::new(user_items(org, user), format!("{SITE_ASSIGNMENT_PREFIX}{site}"))
+}
+/// GSI1 of a site assignment: the employees of a site.
+pub fn site_employees(org: &OrgSlug, site: &SiteId) -> String {
+    format!("{}#SITE#{site}#EMPLOYEES", t(org))
+}
+pub fn site_employee_index(org: &OrgSlug, site: &SiteId, user: &UserId) -> IndexKey {
+    IndexKey::new(site_employees(org, site), user.to_string())
+}
+
+/// A login name (lower-case email or username) claimed by one user; also holds the recent
+/// failed attempts for that name, known user or not.
+pub fn login(org: &OrgSlug, login: &str) -> Key {
+    Key::new(format!("{}#LOGIN#{login}", t(org)), "LOGIN")
+}
+pub fn login_failures(org: &OrgSlug, login: &str) -> Key {
+    Key::new(format!("{}#LOGIN#{login}", t(org)), "FAILURES")
+}
+pub fn employee_number(org: &OrgSlug, number: &str) -> Key {
+    Key::new(format!("{}#EMPNO#{}", t(org), number.to_ascii_uppercase()), "EMPNO")
+}
+/// Login activity of a known user sits in the user's partition; attempts on unknown logins in
+/// one partition per organisation.
+pub fn login_activity_of_unknown(org: &OrgSlug) -> String {
+    format!("{}#LOGINS#UNKNOWN", t(org))
+}
+pub const LOGIN_ACTIVITY_PREFIX: &str = "LOGIN#";
+
+pub fn session(org: &OrgSlug, id: &SessionId) -> Key {
+    Key::new(format!("{}#SESSION#{id}", t(org)), "SESSION")
+}
+
+pub fn idempotency(org: &OrgSlug, caller: &str, key_hash: &str) -> Key {
+    Key::new(format!("{}#IDEMPOTENCY#{caller}#{key_hash}", t(org)), "RESPONSE")
+}

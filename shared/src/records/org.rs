@@ -1,0 +1,14 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::OrgSlug;
+
+pub const KIND: &str = "org";
+
+/// An organisation (tenant): the security company.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Organisation {
+    pub slug: OrgSlug,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
