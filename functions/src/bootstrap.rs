@@ -55,7 +55,10 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
     };
     let organisation = Organisation { slug: slug.clone(), name: name.into_inner(), created_at: now };
     let org_op = TxOp::put(item(keys::org(&slug), org::KIND, &organisation)?, Condition::NotExists);
-    let exists = AppError::conflict("organisation-exists", format!("organisation {slug} already exists; bootstrap runs once per organisation"));
+    let exists = AppError::conflict(
+        "organisation-exists",
+        format!("organisation {slug} already exists; bootstrap runs once per organisation"),
+    );
     commit(state, user_ops(&slug, &admin, Some(hash))?, vec![(org_op, exists)]).await?;
     Ok(admin.id)
 }

@@ -54,9 +54,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(p) if !p.is_empty() => p,
                 _ => rpassword::prompt_password("Administrator password: ").context("reading the password")?,
             };
-            let id = bootstrap(&state, NewOrganisation { slug: org.clone(), name, admin_email: admin_email.clone(), admin_password })
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            let id = bootstrap(
+                &state,
+                NewOrganisation { slug: org.clone(), name, admin_email: admin_email.clone(), admin_password },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
             println!("Created organisation {org} with superuser administrator {admin_email} (user {id}).");
             Ok(())
         }
@@ -66,7 +69,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn describe(e: &guardpost_shared::AppError) -> String {
     match e {
-        guardpost_shared::AppError::Invalid(errors) => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+        guardpost_shared::AppError::Invalid(errors) => {
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+        }
         other => other.to_string(),
     }
 }
@@ -91,7 +96,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if fresh {
         seed_demo(&state, &config).await?;
     }
-    let listener = tokio::net::TcpListener::bind(&config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(&config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = ?config.store, "guardpost listening");
     println!("guardpost is listening on http://{addr}  (API docs: http://{addr}/docs)");
@@ -113,9 +119,18 @@ async fn seed_demo(state: &AppState, config: &Config) -> anyhow::Result<()> {
             p
         }
     };
-    let request = NewOrganisation { slug: DEMO_ORG.into(), name: "Demo Security".into(), admin_email: DEMO_ADMIN.into(), admin_password: password.clone() };
+    let request = NewOrganisation {
+        slug: DEMO_ORG.into(),
+        name: "Demo Security".into(),
+        admin_email: DEMO_ADMIN.into(),
+        admin_password: password.clone(),
+    };
     bootstrap(state, request).await.map_err(|e| anyhow::anyhow!("seeding the demo organisation: {}", describe(&e)))?;
-    let shown = if std::io::stdout().is_terminal() { password } else { format!("(in {})", config.data_dir.join("demo-admin-password").display()) };
+    let shown = if std::io::stdout().is_terminal() {
+        password
+    } else {
+        format!("(in {})", config.data_dir.join("demo-admin-password").display())
+    };
     println!("Seeded the demo organisation. Log in with org \"{DEMO_ORG}\", login \"{DEMO_ADMIN}\", password {shown}");
     Ok(())
 }

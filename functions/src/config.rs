@@ -66,13 +66,20 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         Ok(s) if !s.is_empty() => s.into_bytes(),
         _ => local_secret(&config.data_dir, random.as_ref())?,
     };
-    Ok(AppState { store, clock, random, tokens: Arc::new(TokenKeys::from_secret(&secret)?), settings: Arc::new(Settings::default()) })
+    Ok(AppState {
+        store,
+        clock,
+        random,
+        tokens: Arc::new(TokenKeys::from_secret(&secret)?),
+        settings: Arc::new(Settings::default()),
+    })
 }
 
 pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
     match config.store {
         StoreKind::Sqlite => {
-            std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("creating {}", config.data_dir.display()))?;
             Ok(Arc::new(SqliteStore::open(&config.data_dir.join("guardpost.db"), clock)?))
         }
         StoreKind::DynamoDb => dynamo(config, clock).await,
@@ -125,7 +132,10 @@ mod tests {
     #[test]
     fn defaults_are_the_local_server() {
         let c = Config::from_lookup(|_| None).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((c.addr.as_str(), c.store, c.data_dir.as_path()), ("127.0.0.1:8080", StoreKind::Sqlite, Path::new(".guardpost")));
+        assert_eq!(
+            (c.addr.as_str(), c.store, c.data_dir.as_path()),
+            ("127.0.0.1:8080", StoreKind::Sqlite, Path::new(".guardpost"))
+        );
     }
 
     #[test]

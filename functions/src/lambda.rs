@@ -16,7 +16,8 @@ use crate::registry;
 
 /// The router of one operation, with the caller's address taken from the API Gateway context.
 pub fn operation_app(state: AppState, operation: &str) -> anyhow::Result<Router> {
-    let op = registry::find(operation).ok_or_else(|| anyhow::anyhow!("GUARDPOST_OPERATION {operation:?} is not an operation"))?;
+    let op = registry::find(operation)
+        .ok_or_else(|| anyhow::anyhow!("GUARDPOST_OPERATION {operation:?} is not an operation"))?;
     Ok(crate::app::app(state, [op]).layer(middleware::from_fn(client_ip_from_context)))
 }
 
@@ -34,7 +35,8 @@ async fn client_ip_from_context(mut req: Request, next: Next) -> Response {
 pub async fn run() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     crate::cli::init_logging(true);
-    let operation = std::env::var("GUARDPOST_OPERATION").map_err(|_| anyhow::anyhow!("GUARDPOST_OPERATION is not set"))?;
+    let operation =
+        std::env::var("GUARDPOST_OPERATION").map_err(|_| anyhow::anyhow!("GUARDPOST_OPERATION is not set"))?;
     let state = build_state(&config).await?;
     let app = operation_app(state, &operation)?;
     lambda_http::run(app).await

@@ -73,12 +73,25 @@ impl Decision {
 /// Proof that a decision allowed the caller to act; only [`authorize`] makes one.
 #[derive(Debug)]
 pub struct Granted {
-    pub permission: Permission,
-    pub resource: Resource,
-    _private: (),
+    permission: Permission,
+    resource: Resource,
 }
 
-pub async fn decide(store: &dyn Store, principal: &Principal, permission: Permission, resource: Resource) -> Result<Decision, AppError> {
+impl Granted {
+    pub fn permission(&self) -> Permission {
+        self.permission
+    }
+    pub fn resource(&self) -> Resource {
+        self.resource
+    }
+}
+
+pub async fn decide(
+    store: &dyn Store,
+    principal: &Principal,
+    permission: Permission,
+    resource: Resource,
+) -> Result<Decision, AppError> {
     let user = &principal.user;
     if user.is_superuser {
         return Ok(Decision::allow("superuser"));
@@ -88,7 +101,9 @@ pub async fn decide(store: &dyn Store, principal: &Principal, permission: Permis
     }
     Ok(match (permission, resource) {
         (Permission::SelfRead, _) => Decision::allow("every user may read themselves"),
-        (Permission::EmployeesView, Resource::User(id)) if id == user.id => Decision::allow("every user may read themselves"),
+        (Permission::EmployeesView, Resource::User(id)) if id == user.id => {
+            Decision::allow("every user may read themselves")
+        }
         (Permission::SitesView, Resource::Site(site)) => {
             let assigned = store.get(&keys::site_assignment(&principal.org, &user.id, &site)).await?.is_some();
             if assigned { Decision::allow("assigned to the site") } else { Decision::deny("not assigned to the site") }
@@ -98,10 +113,15 @@ pub async fn decide(store: &dyn Store, principal: &Principal, permission: Permis
 }
 
 /// Deny by default: `Forbidden` unless the decision allows.
-pub async fn authorize(store: &dyn Store, principal: &Principal, permission: Permission, resource: Resource) -> Result<Granted, AppError> {
+pub async fn authorize(
+    store: &dyn Store,
+    principal: &Principal,
+    permission: Permission,
+    resource: Resource,
+) -> Result<Granted, AppError> {
     let decision = decide(store, principal, permission, resource).await?;
     if decision.allowed {
-        Ok(Granted { permission, resource, _private: () })
+        Ok(Granted { permission, resource })
     } else {
         tracing::info!(permission = permission.name(), reasons = ?decision.reasons, "access denied");
         Err(AppError::Forbidden)

@@ -19,9 +19,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use guardpost_shared::clock::{Clock, ManualClock};
 use guardpost_shared::store::sqlite::SqliteStore;
-use guardpost_shared::store::{
-    Condition, Cursor, IndexKey, Item, Key, MAX_BATCH_GET, Query, Store, StoreError, TxOp,
-};
+use guardpost_shared::store::{Condition, Cursor, IndexKey, Item, Key, MAX_BATCH_GET, Query, Store, StoreError, TxOp};
 use serde_json::json;
 
 // ---- backends ----
@@ -51,22 +49,14 @@ impl Backend {
     async fn open(self, clock: Arc<ManualClock>, case: &str) -> Fixture {
         match self {
             Self::Sqlite => {
-                let dir = tempfile::Builder::new()
-                    .prefix(&format!("conformance-{case}-"))
-                    .tempdir()
-                    .unwrap();
+                let dir = tempfile::Builder::new().prefix(&format!("conformance-{case}-")).tempdir().unwrap();
                 let store = SqliteStore::open(&dir.path().join("store.db"), clock).unwrap();
-                Fixture {
-                    store: Arc::new(store),
-                    teardown: Teardown::TempDir(dir),
-                }
+                Fixture { store: Arc::new(store), teardown: Teardown::TempDir(dir) }
             }
             #[cfg(feature = "aws")]
             Self::Moto => dynamo::open("GUARDPOST_TEST_MOTO_ENDPOINT", clock, case).await,
             #[cfg(feature = "aws")]
-            Self::DynamoDbLocal => {
-                dynamo::open("GUARDPOST_TEST_DDBLOCAL_ENDPOINT", clock, case).await
-            }
+            Self::DynamoDbLocal => dynamo::open("GUARDPOST_TEST_DDBLOCAL_ENDPOINT", clock, case).await,
         }
     }
 }
@@ -105,18 +95,12 @@ mod dynamo {
             )
         });
         let client = client(&endpoint);
-        let table = format!(
-            "conformance-{case}-{}",
-            ulid::Ulid::new().to_string().to_lowercase()
-        );
+        let table = format!("conformance-{case}-{}", ulid::Ulid::new().to_string().to_lowercase());
         create_table(&client, &table)
             .await
             .unwrap_or_else(|e| panic!("cannot create table {table} at {endpoint}: {e:#}"));
         let store = DynamoStore::new(client.clone(), table.clone(), clock);
-        Fixture {
-            store: Arc::new(store),
-            teardown: Teardown::Table(client, table),
-        }
+        Fixture { store: Arc::new(store), teardown: Teardown::Table(client, table) }
     }
 
     /// Region and dummy credentials set here so the run never depends on ~/.aws or the
@@ -127,11 +111,7 @@ mod dynamo {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "conformance"))
             .endpoint_url(endpoint)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(Duration::from_secs(30))
-                    .build(),
-            )
+            .timeout_config(TimeoutConfig::builder().operation_timeout(Duration::from_secs(30)).build())
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
     }
@@ -144,9 +124,7 @@ where
     Fut: Future<Output = ()>,
 {
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let fixture = backend
-        .open(Arc::clone(&clock), &name.replace('_', "-"))
-        .await;
+    let fixture = backend.open(Arc::clone(&clock), &name.replace('_', "-")).await;
     case(Arc::clone(&fixture.store), clock).await;
     fixture.teardown.run().await;
 }
@@ -163,7 +141,7 @@ macro_rules! conformance {
     (@backend $module:ident, $backend:ident, $($case:ident),*) => {
         mod $module {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     super::run(super::Backend::$backend, stringify!($case), super::$case).await;
                 }
@@ -229,14 +207,8 @@ async fn pages(store: &DynStore, query: Query) -> Vec<Vec<Item>> {
     let mut pages = Vec::new();
     let mut cursor: Option<Cursor> = None;
     loop {
-        let page = store
-            .query(&query.clone().after(cursor.take()))
-            .await
-            .unwrap();
-        assert!(
-            page.items.len() <= query.limit as usize,
-            "page larger than the limit"
-        );
+        let page = store.query(&query.clone().after(cursor.take())).await.unwrap();
+        assert!(page.items.len() <= query.limit as usize, "page larger than the limit");
         pages.push(page.items);
         match page.cursor {
             Some(next) => cursor = Some(Cursor::decode(&next.encode()).unwrap()),
@@ -248,12 +220,7 @@ async fn pages(store: &DynStore, query: Query) -> Vec<Vec<Item>> {
 
 /// The sort keys of a whole listing, in order.
 async fn sks(store: &DynStore, query: Query) -> Vec<String> {
-    pages(store, query)
-        .await
-        .into_iter()
-        .flatten()
-        .map(|item| item.key.sk)
-        .collect()
+    pages(store, query).await.into_iter().flatten().map(|item| item.key.sk).collect()
 }
 
 fn strings(values: &[&str]) -> Vec<String> {
@@ -297,11 +264,7 @@ fn assert_invalid_cursor<T: std::fmt::Debug>(result: Result<T, StoreError>) {
 }
 
 async fn version_of(store: &DynStore, pk: &str, sk: &str) -> Option<u64> {
-    store
-        .get(&Key::new(pk, sk))
-        .await
-        .unwrap()
-        .map(|item| item.version)
+    store.get(&Key::new(pk, sk)).await.unwrap().map(|item| item.version)
 }
 
 // ---- cases: single items ----
@@ -349,22 +312,12 @@ async fn put_without_condition_replaces(store: DynStore, _clock: Arc<ManualClock
     store.put(second.clone(), Condition::None).await.unwrap();
     assert_eq!(store.get(&first.key).await.unwrap(), Some(second));
     // The replaced item has left the index with its GSI key.
-    assert!(
-        store
-            .query(&Query::gsi1("T#1#G"))
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(store.query(&Query::gsi1("T#1#G")).await.unwrap().items.is_empty());
 }
 
 async fn conditional_put_not_exists(store: DynStore, _clock: Arc<ManualClock>) {
     let original = item("T#1", "USER#ann");
-    store
-        .put(original.clone(), Condition::NotExists)
-        .await
-        .unwrap();
+    store.put(original.clone(), Condition::NotExists).await.unwrap();
     let intruder = with_data(item("T#1", "USER#ann"), json!({ "stolen": true }));
     assert_condition_failed(store.put(intruder, Condition::NotExists).await);
     assert_eq!(store.get(&original.key).await.unwrap(), Some(original));
@@ -381,36 +334,18 @@ async fn conditional_put_exists(store: DynStore, _clock: Arc<ManualClock>) {
 
 async fn version_conflicts(store: DynStore, _clock: Arc<ManualClock>) {
     assert_condition_failed(store.put(item("T#1", "V"), Condition::VersionIs(1)).await);
-    store
-        .put(item("T#1", "V"), Condition::NotExists)
-        .await
-        .unwrap();
+    store.put(item("T#1", "V"), Condition::NotExists).await.unwrap();
 
     // Two writers read version 1; the first to write wins, the second is refused.
-    let first = with_data(
-        with_version(item("T#1", "V"), 2),
-        json!({ "writer": "first" }),
-    );
-    let second = with_data(
-        with_version(item("T#1", "V"), 2),
-        json!({ "writer": "second" }),
-    );
-    store
-        .put(first.clone(), Condition::VersionIs(1))
-        .await
-        .unwrap();
+    let first = with_data(with_version(item("T#1", "V"), 2), json!({ "writer": "first" }));
+    let second = with_data(with_version(item("T#1", "V"), 2), json!({ "writer": "second" }));
+    store.put(first.clone(), Condition::VersionIs(1)).await.unwrap();
     assert_condition_failed(store.put(second, Condition::VersionIs(1)).await);
     assert_eq!(store.get(&first.key).await.unwrap(), Some(first));
 
     // The loser re-reads and retries against the right version.
-    let retry = with_data(
-        with_version(item("T#1", "V"), 3),
-        json!({ "writer": "second" }),
-    );
-    store
-        .put(retry.clone(), Condition::VersionIs(2))
-        .await
-        .unwrap();
+    let retry = with_data(with_version(item("T#1", "V"), 3), json!({ "writer": "second" }));
+    store.put(retry.clone(), Condition::VersionIs(2)).await.unwrap();
     assert_eq!(store.get(&retry.key).await.unwrap(), Some(retry));
 }
 
@@ -421,10 +356,7 @@ async fn conditional_delete(store: DynStore, _clock: Arc<ManualClock>) {
     // Deleting what is not there, unconditionally, is fine.
     store.delete(&key, Condition::None).await.unwrap();
 
-    store
-        .put(with_version(item("T#1", "D"), 4), Condition::None)
-        .await
-        .unwrap();
+    store.put(with_version(item("T#1", "D"), 4), Condition::None).await.unwrap();
     assert_condition_failed(store.delete(&key, Condition::NotExists).await);
     assert_condition_failed(store.delete(&key, Condition::VersionIs(3)).await);
     assert_eq!(version_of(&store, "T#1", "D").await, Some(4));
@@ -439,35 +371,19 @@ async fn conditional_delete(store: DynStore, _clock: Arc<ManualClock>) {
 // ---- cases: transactions ----
 
 async fn transaction_applies_all(store: DynStore, _clock: Arc<ManualClock>) {
-    put_all(
-        &store,
-        [item("T#1", "A"), item("T#1", "D"), item("T#1", "E")],
-    )
-    .await;
+    put_all(&store, [item("T#1", "A"), item("T#1", "D"), item("T#1", "E")]).await;
     let updated = with_version(with_data(item("T#1", "A"), json!({ "v": 2 })), 2);
     store
         .transact(vec![
             TxOp::put(item("T#1", "NEW"), Condition::NotExists),
             TxOp::put(updated.clone(), Condition::VersionIs(1)),
-            TxOp::Delete {
-                key: Key::new("T#1", "D"),
-                condition: Condition::Exists,
-            },
-            TxOp::Check {
-                key: Key::new("T#1", "E"),
-                condition: Condition::Exists,
-            },
-            TxOp::Check {
-                key: Key::new("T#1", "F"),
-                condition: Condition::None,
-            },
+            TxOp::Delete { key: Key::new("T#1", "D"), condition: Condition::Exists },
+            TxOp::Check { key: Key::new("T#1", "E"), condition: Condition::Exists },
+            TxOp::Check { key: Key::new("T#1", "F"), condition: Condition::None },
         ])
         .await
         .unwrap();
-    assert_eq!(
-        store.get(&Key::new("T#1", "NEW")).await.unwrap(),
-        Some(item("T#1", "NEW"))
-    );
+    assert_eq!(store.get(&Key::new("T#1", "NEW")).await.unwrap(), Some(item("T#1", "NEW")));
     assert_eq!(store.get(&updated.key).await.unwrap(), Some(updated));
     assert_eq!(store.get(&Key::new("T#1", "D")).await.unwrap(), None);
     assert_eq!(store.get(&Key::new("T#1", "F")).await.unwrap(), None);
@@ -478,43 +394,25 @@ async fn transaction_all_or_nothing(store: DynStore, _clock: Arc<ManualClock>) {
     let result = store
         .transact(vec![
             TxOp::put(item("T#1", "X"), Condition::NotExists),
-            TxOp::put(
-                with_data(item("T#1", "A"), json!({ "lost": true })),
-                Condition::NotExists,
-            ),
+            TxOp::put(with_data(item("T#1", "A"), json!({ "lost": true })), Condition::NotExists),
             TxOp::put(item("T#1", "Y"), Condition::None),
-            TxOp::Delete {
-                key: Key::new("T#1", "B"),
-                condition: Condition::None,
-            },
+            TxOp::Delete { key: Key::new("T#1", "B"), condition: Condition::None },
         ])
         .await;
     assert_canceled(result, &[1]);
     assert_eq!(store.get(&Key::new("T#1", "X")).await.unwrap(), None);
     assert_eq!(store.get(&Key::new("T#1", "Y")).await.unwrap(), None);
-    assert_eq!(
-        store.get(&Key::new("T#1", "A")).await.unwrap(),
-        Some(item("T#1", "A"))
-    );
-    assert_eq!(
-        store.get(&Key::new("T#1", "B")).await.unwrap(),
-        Some(item("T#1", "B"))
-    );
+    assert_eq!(store.get(&Key::new("T#1", "A")).await.unwrap(), Some(item("T#1", "A")));
+    assert_eq!(store.get(&Key::new("T#1", "B")).await.unwrap(), Some(item("T#1", "B")));
 }
 
 async fn transaction_reports_every_failed_position(store: DynStore, _clock: Arc<ManualClock>) {
     put_all(&store, [item("T#1", "A")]).await;
     let result = store
         .transact(vec![
-            TxOp::Check {
-                key: Key::new("T#1", "A"),
-                condition: Condition::VersionIs(2),
-            },
+            TxOp::Check { key: Key::new("T#1", "A"), condition: Condition::VersionIs(2) },
             TxOp::put(item("T#1", "Z"), Condition::NotExists),
-            TxOp::Delete {
-                key: Key::new("T#1", "MISSING"),
-                condition: Condition::Exists,
-            },
+            TxOp::Delete { key: Key::new("T#1", "MISSING"), condition: Condition::Exists },
         ])
         .await;
     assert_canceled(result, &[0, 2]);
@@ -527,10 +425,7 @@ async fn transaction_rejects_two_ops_on_one_item(store: DynStore, _clock: Arc<Ma
         .transact(vec![
             TxOp::put(item("T#1", "A"), Condition::None),
             TxOp::put(item("T#1", "B"), Condition::None),
-            TxOp::Check {
-                key: Key::new("T#1", "A"),
-                condition: Condition::None,
-            },
+            TxOp::Check { key: Key::new("T#1", "A"), condition: Condition::None },
         ])
         .await;
     assert_invalid(result);
@@ -542,10 +437,7 @@ async fn transaction_rejects_two_ops_on_one_item(store: DynStore, _clock: Arc<Ma
 /// Writers racing on one version: exactly one wins, every other fails cleanly (a condition
 /// failure, or a conflict to retry), and the winner's write is what is stored.
 async fn concurrent_writers_one_wins(store: DynStore, _clock: Arc<ManualClock>) {
-    store
-        .put(item("T#c", "COUNTER"), Condition::None)
-        .await
-        .unwrap();
+    store.put(item("T#c", "COUNTER"), Condition::None).await.unwrap();
     let mut writers = tokio::task::JoinSet::new();
     for n in 0..8 {
         let store = Arc::clone(&store);
@@ -556,10 +448,7 @@ async fn concurrent_writers_one_wins(store: DynStore, _clock: Arc<ManualClock>) 
             } else {
                 let mine = item("T#c", &format!("OWN#{n}"));
                 store
-                    .transact(vec![
-                        TxOp::put(next, Condition::VersionIs(1)),
-                        TxOp::put(mine, Condition::NotExists),
-                    ])
+                    .transact(vec![TxOp::put(next, Condition::VersionIs(1)), TxOp::put(mine, Condition::NotExists)])
                     .await
             };
             (n, result)
@@ -575,18 +464,10 @@ async fn concurrent_writers_one_wins(store: DynStore, _clock: Arc<ManualClock>) 
         }
     }
     assert_eq!(winners.len(), 1, "winners: {winners:?}");
-    let stored = store
-        .get(&Key::new("T#c", "COUNTER"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = store.get(&Key::new("T#c", "COUNTER")).await.unwrap().unwrap();
     assert_eq!(stored.data, json!({ "by": winners[0] }));
     let own: Vec<String> = sks(&store, Query::table("T#c").prefix("OWN#")).await;
-    let expected: Vec<String> = winners
-        .iter()
-        .filter(|n| *n % 2 == 1)
-        .map(|n| format!("OWN#{n}"))
-        .collect();
+    let expected: Vec<String> = winners.iter().filter(|n| *n % 2 == 1).map(|n| format!("OWN#{n}")).collect();
     assert_eq!(own, expected);
 }
 
@@ -597,49 +478,20 @@ const SORT_KEYS: [&str; 7] = ["A#1", "A#2", "A#3", "AB", "B#1", "B#2", "C"];
 async fn query_table_prefix(store: DynStore, _clock: Arc<ManualClock>) {
     put_all(&store, SORT_KEYS.map(|sk| item("T#q", sk))).await;
     assert_eq!(sks(&store, Query::table("T#q")).await, strings(&SORT_KEYS));
-    assert_eq!(
-        sks(&store, Query::table("T#q").prefix("A#")).await,
-        strings(&["A#1", "A#2", "A#3"])
-    );
-    assert_eq!(
-        sks(&store, Query::table("T#q").prefix("A#").descending()).await,
-        reversed(&["A#1", "A#2", "A#3"])
-    );
-    assert_eq!(
-        sks(&store, Query::table("T#q").prefix("A")).await,
-        strings(&["A#1", "A#2", "A#3", "AB"])
-    );
-    assert!(
-        sks(&store, Query::table("T#q").prefix("D"))
-            .await
-            .is_empty()
-    );
+    assert_eq!(sks(&store, Query::table("T#q").prefix("A#")).await, strings(&["A#1", "A#2", "A#3"]));
+    assert_eq!(sks(&store, Query::table("T#q").prefix("A#").descending()).await, reversed(&["A#1", "A#2", "A#3"]));
+    assert_eq!(sks(&store, Query::table("T#q").prefix("A")).await, strings(&["A#1", "A#2", "A#3", "AB"]));
+    assert!(sks(&store, Query::table("T#q").prefix("D")).await.is_empty());
 }
 
 async fn query_table_between(store: DynStore, _clock: Arc<ManualClock>) {
     put_all(&store, SORT_KEYS.map(|sk| item("T#q", sk))).await;
     let expected = ["A#2", "A#3", "AB", "B#1"];
-    assert_eq!(
-        sks(&store, Query::table("T#q").between("A#2", "B#1")).await,
-        strings(&expected)
-    );
-    assert_eq!(
-        sks(
-            &store,
-            Query::table("T#q").between("A#2", "B#1").descending()
-        )
-        .await,
-        reversed(&expected)
-    );
+    assert_eq!(sks(&store, Query::table("T#q").between("A#2", "B#1")).await, strings(&expected));
+    assert_eq!(sks(&store, Query::table("T#q").between("A#2", "B#1").descending()).await, reversed(&expected));
     // Bounds need not be stored keys.
-    assert_eq!(
-        sks(&store, Query::table("T#q").between("A#", "A#9")).await,
-        strings(&["A#1", "A#2", "A#3"])
-    );
-    assert_eq!(
-        sks(&store, Query::table("T#q").between("C", "C")).await,
-        strings(&["C"])
-    );
+    assert_eq!(sks(&store, Query::table("T#q").between("A#", "A#9")).await, strings(&["A#1", "A#2", "A#3"]));
+    assert_eq!(sks(&store, Query::table("T#q").between("C", "C")).await, strings(&["C"]));
 }
 
 /// Items of several table partitions in one index partition; some stay out of the index.
@@ -647,80 +499,32 @@ async fn put_indexed(store: &DynStore, gsi2: bool) {
     for (n, isk) in SORT_KEYS.iter().enumerate() {
         let mut it = item(&format!("T#g#{}", n % 3), &format!("ITEM#{n}"));
         let key = IndexKey::new("T#g#IDX", *isk);
-        it = if gsi2 {
-            it.with_gsi2(key)
-        } else {
-            it.with_gsi1(key)
-        };
+        it = if gsi2 { it.with_gsi2(key) } else { it.with_gsi1(key) };
         store.put(it, Condition::None).await.unwrap();
     }
-    store
-        .put(item("T#g#IDX", "NOT-INDEXED"), Condition::None)
-        .await
-        .unwrap();
+    store.put(item("T#g#IDX", "NOT-INDEXED"), Condition::None).await.unwrap();
 }
 
 async fn index_sort_keys(store: &DynStore, query: Query, gsi2: bool) -> Vec<String> {
     let items = pages(store, query).await.into_iter().flatten();
-    items
-        .map(|it| {
-            if gsi2 {
-                it.gsi2.unwrap().sk
-            } else {
-                it.gsi1.unwrap().sk
-            }
-        })
-        .collect()
+    items.map(|it| if gsi2 { it.gsi2.unwrap().sk } else { it.gsi1.unwrap().sk }).collect()
 }
 
 async fn check_index_queries(store: &DynStore, gsi2: bool) {
     let q = |pk: &str| {
-        if gsi2 {
-            Query::gsi2(pk)
-        } else {
-            Query::gsi1(pk)
-        }
+        if gsi2 { Query::gsi2(pk) } else { Query::gsi1(pk) }
     };
-    assert_eq!(
-        index_sort_keys(store, q("T#g#IDX"), gsi2).await,
-        strings(&SORT_KEYS)
-    );
-    assert_eq!(
-        index_sort_keys(store, q("T#g#IDX").descending(), gsi2).await,
-        reversed(&SORT_KEYS)
-    );
+    assert_eq!(index_sort_keys(store, q("T#g#IDX"), gsi2).await, strings(&SORT_KEYS));
+    assert_eq!(index_sort_keys(store, q("T#g#IDX").descending(), gsi2).await, reversed(&SORT_KEYS));
     let prefixed = ["A#1", "A#2", "A#3"];
-    assert_eq!(
-        index_sort_keys(store, q("T#g#IDX").prefix("A#"), gsi2).await,
-        strings(&prefixed)
-    );
-    assert_eq!(
-        index_sort_keys(store, q("T#g#IDX").prefix("A#").descending(), gsi2).await,
-        reversed(&prefixed)
-    );
+    assert_eq!(index_sort_keys(store, q("T#g#IDX").prefix("A#"), gsi2).await, strings(&prefixed));
+    assert_eq!(index_sort_keys(store, q("T#g#IDX").prefix("A#").descending(), gsi2).await, reversed(&prefixed));
     let between = ["A#3", "AB", "B#1"];
-    assert_eq!(
-        index_sort_keys(store, q("T#g#IDX").between("A#3", "B#1"), gsi2).await,
-        strings(&between)
-    );
-    assert_eq!(
-        index_sort_keys(store, q("T#g#IDX").between("A#3", "B#1").descending(), gsi2).await,
-        reversed(&between)
-    );
+    assert_eq!(index_sort_keys(store, q("T#g#IDX").between("A#3", "B#1"), gsi2).await, strings(&between));
+    assert_eq!(index_sort_keys(store, q("T#g#IDX").between("A#3", "B#1").descending(), gsi2).await, reversed(&between));
     // The other index knows nothing of these items.
-    let other = if gsi2 {
-        Query::gsi1("T#g#IDX")
-    } else {
-        Query::gsi2("T#g#IDX")
-    };
-    assert!(
-        pages(store, other)
-            .await
-            .into_iter()
-            .flatten()
-            .next()
-            .is_none()
-    );
+    let other = if gsi2 { Query::gsi1("T#g#IDX") } else { Query::gsi2("T#g#IDX") };
+    assert!(pages(store, other).await.into_iter().flatten().next().is_none());
 }
 
 async fn query_gsi1(store: DynStore, _clock: Arc<ManualClock>) {
@@ -741,29 +545,15 @@ async fn pagination_table(store: DynStore, _clock: Arc<ManualClock>) {
     let all = numbered(25);
     put_all(&store, all.iter().map(|sk| item("T#p", sk))).await;
     let listing = pages(&store, Query::table("T#p").limit(7)).await;
-    assert!(
-        listing.len() > 3,
-        "25 items in pages of 7 took {} pages",
-        listing.len()
-    );
+    assert!(listing.len() > 3, "25 items in pages of 7 took {} pages", listing.len());
     let read: Vec<String> = listing.into_iter().flatten().map(|it| it.key.sk).collect();
     assert_eq!(read, all);
 
     let mut backwards = all.clone();
     backwards.reverse();
-    assert_eq!(
-        sks(&store, Query::table("T#p").limit(7).descending()).await,
-        backwards
-    );
-    let prefixed: Vec<String> = all
-        .iter()
-        .filter(|sk| sk.starts_with("N#01"))
-        .cloned()
-        .collect();
-    assert_eq!(
-        sks(&store, Query::table("T#p").prefix("N#01").limit(3)).await,
-        prefixed
-    );
+    assert_eq!(sks(&store, Query::table("T#p").limit(7).descending()).await, backwards);
+    let prefixed: Vec<String> = all.iter().filter(|sk| sk.starts_with("N#01")).cloned().collect();
+    assert_eq!(sks(&store, Query::table("T#p").prefix("N#01").limit(3)).await, prefixed);
 }
 
 async fn pagination_gsi(store: DynStore, _clock: Arc<ManualClock>) {
@@ -776,27 +566,13 @@ async fn pagination_gsi(store: DynStore, _clock: Arc<ManualClock>) {
         store.put(it, Condition::None).await.unwrap();
     }
     for gsi2 in [false, true] {
-        let query = if gsi2 {
-            Query::gsi2("T#p#IDX2")
-        } else {
-            Query::gsi1("T#p#IDX")
-        };
+        let query = if gsi2 { Query::gsi2("T#p#IDX2") } else { Query::gsi1("T#p#IDX") };
         let listing = pages(&store, query.clone().limit(7)).await;
-        assert!(
-            listing.len() > 3,
-            "25 items in pages of 7 took {} pages",
-            listing.len()
-        );
-        assert_eq!(
-            index_sort_keys(&store, query.clone().limit(7), gsi2).await,
-            all
-        );
+        assert!(listing.len() > 3, "25 items in pages of 7 took {} pages", listing.len());
+        assert_eq!(index_sort_keys(&store, query.clone().limit(7), gsi2).await, all);
         let mut backwards = all.clone();
         backwards.reverse();
-        assert_eq!(
-            index_sort_keys(&store, query.limit(7).descending(), gsi2).await,
-            backwards
-        );
+        assert_eq!(index_sort_keys(&store, query.limit(7).descending(), gsi2).await, backwards);
     }
 }
 
@@ -804,11 +580,7 @@ async fn pagination_ends_without_empty_page(store: DynStore, _clock: Arc<ManualC
     put_all(&store, numbered(14).iter().map(|sk| item("T#p", sk))).await;
     let listing = pages(&store, Query::table("T#p").limit(7)).await;
     let sizes: Vec<usize> = listing.iter().map(Vec::len).collect();
-    assert_eq!(
-        sizes,
-        [7, 7],
-        "a listing that ends on a page boundary has no trailing empty page"
-    );
+    assert_eq!(sizes, [7, 7], "a listing that ends on a page boundary has no trailing empty page");
 }
 
 /// Equal index sort keys come back in a backend-specific order (DynamoDB does not document
@@ -816,75 +588,31 @@ async fn pagination_ends_without_empty_page(store: DynStore, _clock: Arc<ManualC
 async fn pagination_over_index_ties(store: DynStore, _clock: Arc<ManualClock>) {
     let mut keys = BTreeSet::new();
     for n in 0..10 {
-        let it = item(&format!("T#tie#{}", n % 3), &format!("ITEM#{n}"))
-            .with_gsi1(IndexKey::new("T#tie#IDX", "SAME"));
+        let it = item(&format!("T#tie#{}", n % 3), &format!("ITEM#{n}")).with_gsi1(IndexKey::new("T#tie#IDX", "SAME"));
         keys.insert(it.key.clone());
         store.put(it, Condition::None).await.unwrap();
     }
-    for query in [
-        Query::gsi1("T#tie#IDX").limit(3),
-        Query::gsi1("T#tie#IDX").limit(3).descending(),
-    ] {
-        let read: Vec<Key> = pages(&store, query)
-            .await
-            .into_iter()
-            .flatten()
-            .map(|it| it.key)
-            .collect();
+    for query in [Query::gsi1("T#tie#IDX").limit(3), Query::gsi1("T#tie#IDX").limit(3).descending()] {
+        let read: Vec<Key> = pages(&store, query).await.into_iter().flatten().map(|it| it.key).collect();
         assert_eq!(read.len(), keys.len(), "{read:?}");
         assert_eq!(read.into_iter().collect::<BTreeSet<_>>(), keys);
     }
 }
 
 async fn invalid_cursors(store: DynStore, _clock: Arc<ManualClock>) {
-    put_all(
-        &store,
-        numbered(5)
-            .iter()
-            .map(|sk| item("T#a", sk).with_gsi1(IndexKey::new("T#a#IDX", sk.as_str()))),
-    )
-    .await;
+    put_all(&store, numbered(5).iter().map(|sk| item("T#a", sk).with_gsi1(IndexKey::new("T#a#IDX", sk.as_str()))))
+        .await;
     put_all(&store, numbered(5).iter().map(|sk| item("T#b", sk))).await;
-    let table_cursor = store
-        .query(&Query::table("T#a").limit(2))
-        .await
-        .unwrap()
-        .cursor
-        .unwrap();
-    let index_cursor = store
-        .query(&Query::gsi1("T#a#IDX").limit(2))
-        .await
-        .unwrap()
-        .cursor
-        .unwrap();
+    let table_cursor = store.query(&Query::table("T#a").limit(2)).await.unwrap().cursor.unwrap();
+    let index_cursor = store.query(&Query::gsi1("T#a#IDX").limit(2)).await.unwrap().cursor.unwrap();
 
     // Another partition's cursor, a table cursor on an index and the reverse.
-    assert_invalid_cursor(
-        store
-            .query(&Query::table("T#b").after(Some(table_cursor.clone())))
-            .await,
-    );
-    assert_invalid_cursor(
-        store
-            .query(&Query::gsi1("T#a#IDX").after(Some(table_cursor.clone())))
-            .await,
-    );
-    assert_invalid_cursor(
-        store
-            .query(&Query::table("T#a").after(Some(index_cursor.clone())))
-            .await,
-    );
-    assert_invalid_cursor(
-        store
-            .query(&Query::gsi1("T#b#IDX").after(Some(index_cursor)))
-            .await,
-    );
+    assert_invalid_cursor(store.query(&Query::table("T#b").after(Some(table_cursor.clone()))).await);
+    assert_invalid_cursor(store.query(&Query::gsi1("T#a#IDX").after(Some(table_cursor.clone()))).await);
+    assert_invalid_cursor(store.query(&Query::table("T#a").after(Some(index_cursor.clone()))).await);
+    assert_invalid_cursor(store.query(&Query::gsi1("T#b#IDX").after(Some(index_cursor))).await);
     // A cursor outside the range it claims to continue.
-    assert_invalid_cursor(
-        store
-            .query(&Query::table("T#a").prefix("X").after(Some(table_cursor)))
-            .await,
-    );
+    assert_invalid_cursor(store.query(&Query::table("T#a").prefix("X").after(Some(table_cursor))).await);
     // Text that is not a cursor at all.
     assert_invalid_cursor(Cursor::decode("not a cursor"));
     assert_invalid_cursor(Cursor::decode(&"A".repeat(4000)));
@@ -895,12 +623,8 @@ async fn invalid_cursors(store: DynStore, _clock: Arc<ManualClock>) {
 async fn ttl_hides_expired_items(store: DynStore, clock: Arc<ManualClock>) {
     let now = clock.now().timestamp();
     let already = item("T#t", "PAST").expiring_at(now - 10);
-    let soon = item("T#t", "SOON")
-        .expiring_at(now + 60)
-        .with_gsi1(IndexKey::new("T#t#IDX", "SOON"));
-    let later = item("T#t", "LATER")
-        .expiring_at(now + 3600)
-        .with_gsi1(IndexKey::new("T#t#IDX", "LATER"));
+    let soon = item("T#t", "SOON").expiring_at(now + 60).with_gsi1(IndexKey::new("T#t#IDX", "SOON"));
+    let later = item("T#t", "LATER").expiring_at(now + 3600).with_gsi1(IndexKey::new("T#t#IDX", "LATER"));
     put_all(&store, [already.clone(), soon.clone(), later.clone()]).await;
     assert_eq!(store.get(&already.key).await.unwrap(), None);
     assert_eq!(store.get(&soon.key).await.unwrap(), Some(soon.clone()));
@@ -908,44 +632,19 @@ async fn ttl_hides_expired_items(store: DynStore, clock: Arc<ManualClock>) {
     clock.advance(Duration::seconds(120));
     assert_eq!(store.get(&soon.key).await.unwrap(), None);
     let keys = [already.key.clone(), soon.key.clone(), later.key.clone()];
-    let found: Vec<Key> = store
-        .batch_get(&keys)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|it| it.key)
-        .collect();
+    let found: Vec<Key> = store.batch_get(&keys).await.unwrap().into_iter().map(|it| it.key).collect();
     assert_eq!(found, std::slice::from_ref(&later.key));
     assert_eq!(sks(&store, Query::table("T#t")).await, strings(&["LATER"]));
-    assert_eq!(
-        index_sort_keys(&store, Query::gsi1("T#t#IDX"), false).await,
-        strings(&["LATER"])
-    );
+    assert_eq!(index_sort_keys(&store, Query::gsi1("T#t#IDX"), false).await, strings(&["LATER"]));
 
     // Expired items count as absent for conditions.
     assert_condition_failed(store.put(item("T#t", "SOON"), Condition::Exists).await);
-    assert_condition_failed(
-        store
-            .put(item("T#t", "SOON"), Condition::VersionIs(1))
-            .await,
-    );
+    assert_condition_failed(store.put(item("T#t", "SOON"), Condition::VersionIs(1)).await);
     assert_condition_failed(store.delete(&soon.key, Condition::Exists).await);
-    store
-        .put(item("T#t", "SOON"), Condition::NotExists)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get(&soon.key).await.unwrap(),
-        Some(item("T#t", "SOON"))
-    );
-    store
-        .transact(vec![TxOp::put(item("T#t", "PAST"), Condition::NotExists)])
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get(&already.key).await.unwrap(),
-        Some(item("T#t", "PAST"))
-    );
+    store.put(item("T#t", "SOON"), Condition::NotExists).await.unwrap();
+    assert_eq!(store.get(&soon.key).await.unwrap(), Some(item("T#t", "SOON")));
+    store.transact(vec![TxOp::put(item("T#t", "PAST"), Condition::NotExists)]).await.unwrap();
+    assert_eq!(store.get(&already.key).await.unwrap(), Some(item("T#t", "PAST")));
 }
 
 async fn ttl_pages_skip_expired_items(store: DynStore, clock: Arc<ManualClock>) {
@@ -963,20 +662,13 @@ async fn ttl_pages_skip_expired_items(store: DynStore, clock: Arc<ManualClock>) 
     assert_eq!(sks(&store, Query::table("T#t").limit(2)).await, expected);
     let mut backwards = expected.to_vec();
     backwards.reverse();
-    assert_eq!(
-        sks(&store, Query::table("T#t").limit(2).descending()).await,
-        backwards
-    );
+    assert_eq!(sks(&store, Query::table("T#t").limit(2).descending()).await, backwards);
 }
 
 // ---- cases: batch get, isolation, invalid requests ----
 
 async fn batch_get_existing_and_missing(store: DynStore, _clock: Arc<ManualClock>) {
-    put_all(
-        &store,
-        [item("T#1", "A"), item("T#1", "B"), item("T#2", "A")],
-    )
-    .await;
+    put_all(&store, [item("T#1", "A"), item("T#1", "B"), item("T#2", "A")]).await;
     let keys = [
         Key::new("T#1", "A"),
         Key::new("T#1", "MISSING"),
@@ -986,14 +678,9 @@ async fn batch_get_existing_and_missing(store: DynStore, _clock: Arc<ManualClock
     ];
     let mut found = store.batch_get(&keys).await.unwrap();
     found.sort_by(|a, b| a.key.cmp(&b.key));
-    assert_eq!(
-        found,
-        [item("T#1", "A"), item("T#1", "B"), item("T#2", "A")]
-    );
+    assert_eq!(found, [item("T#1", "A"), item("T#1", "B"), item("T#2", "A")]);
     assert!(store.batch_get(&[]).await.unwrap().is_empty());
-    let too_many: Vec<Key> = (0..=MAX_BATCH_GET)
-        .map(|n| Key::new("T#1", format!("K{n}")))
-        .collect();
+    let too_many: Vec<Key> = (0..=MAX_BATCH_GET).map(|n| Key::new("T#1", format!("K{n}"))).collect();
     assert_invalid(store.batch_get(&too_many).await);
 }
 
@@ -1003,50 +690,21 @@ async fn partitions_isolated(store: DynStore, _clock: Arc<ManualClock>) {
         store.put(it, Condition::None).await.unwrap();
         store.put(item(pk, "X#2"), Condition::None).await.unwrap();
     }
-    for query in [
-        Query::table("T#a"),
-        Query::table("T#a").prefix("X#"),
-        Query::table("T#a").between("A", "Z"),
-    ] {
+    for query in [Query::table("T#a"), Query::table("T#a").prefix("X#"), Query::table("T#a").between("A", "Z")] {
         let listing: Vec<Item> = pages(&store, query).await.into_iter().flatten().collect();
         let pks: BTreeSet<&str> = listing.iter().map(|it| it.key.pk.as_str()).collect();
         assert_eq!((listing.len(), pks), (2, BTreeSet::from(["T#a"])));
     }
-    let indexed: Vec<Item> = pages(&store, Query::gsi1("T#a#IDX"))
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
-    assert_eq!(
-        indexed.iter().map(|it| it.key.clone()).collect::<Vec<_>>(),
-        [Key::new("T#a", "X#1")]
-    );
-    assert!(
-        pages(&store, Query::table("T"))
-            .await
-            .into_iter()
-            .flatten()
-            .next()
-            .is_none()
-    );
+    let indexed: Vec<Item> = pages(&store, Query::gsi1("T#a#IDX")).await.into_iter().flatten().collect();
+    assert_eq!(indexed.iter().map(|it| it.key.clone()).collect::<Vec<_>>(), [Key::new("T#a", "X#1")]);
+    assert!(pages(&store, Query::table("T")).await.into_iter().flatten().next().is_none());
 }
 
 async fn invalid_requests(store: DynStore, _clock: Arc<ManualClock>) {
     assert_invalid(store.put(item("T#1", ""), Condition::None).await);
     assert_invalid(store.put(item("", "A"), Condition::None).await);
-    assert_invalid(
-        store
-            .put(
-                item("T#1", "A").with_gsi1(IndexKey::new("T#1#IDX", "")),
-                Condition::None,
-            )
-            .await,
-    );
-    assert_invalid(
-        store
-            .put(item("T#1", &"x".repeat(1025)), Condition::None)
-            .await,
-    );
+    assert_invalid(store.put(item("T#1", "A").with_gsi1(IndexKey::new("T#1#IDX", "")), Condition::None).await);
+    assert_invalid(store.put(item("T#1", &"x".repeat(1025)), Condition::None).await);
     assert_invalid(store.get(&Key::new("T#1", "")).await);
     assert_invalid(store.query(&Query::table("T#1").between("B", "A")).await);
     assert_eq!(store.get(&Key::new("T#1", "A")).await.unwrap(), None);

@@ -34,7 +34,8 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// Spends the same time as a real verification, so that an unknown login answers as slowly as a
 /// wrong password.
 pub fn verify_dummy(password: &str) {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q8lxF3bbIW4yR8Q/2lsYNRhyHqFaAGnbEVhKsa0zcnA";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q8lxF3bbIW4yR8Q/2lsYNRhyHqFaAGnbEVhKsa0zcnA";
     let _ = verify(password, DUMMY);
 }
 
@@ -83,21 +84,65 @@ fn is_repetitive(p: &str) -> bool {
         c.dedup();
         c.len()
     };
-    distinct <= 2
-        || chars.windows(2).all(|w| (w[1] as i64 - w[0] as i64) == 1)
+    distinct <= 2 || chars.windows(2).all(|w| (w[1] as i64 - w[0] as i64) == 1)
 }
 
 /// Passwords of 10 characters or more that appear at the top of breach lists.
 const COMMON: &[&str] = &[
-    "1234567890", "12345678910", "0123456789", "1234567890a", "qwertyuiop", "1q2w3e4r5t",
-    "1qaz2wsx3edc", "password12", "password123", "password1!", "password01", "passw0rd12",
-    "iloveyou12", "qwerty1234", "qwerty12345", "qwertyuiop1", "asdfghjkl1", "zaq12wsxcde",
-    "changeme123", "letmein123", "welcome123", "welcome1234", "administrator", "admin12345",
-    "admin123456", "abcd123456", "abc1234567", "football123", "baseball123", "monkey12345",
-    "sunshine123", "princess123", "dragon12345", "master12345", "trustno1234", "superman123",
-    "security123", "securepassword", "mypassword1", "password2024", "password2025", "password2026",
-    "guardpost123", "p@ssw0rd123", "p@ssword123", "passwordpassword", "0987654321", "9876543210",
-    "1111111111", "aaaaaaaaaa", "abcdefghij", "abcdefghijk", "football1!", "qwerty123!",
+    "1234567890",
+    "12345678910",
+    "0123456789",
+    "1234567890a",
+    "qwertyuiop",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "password12",
+    "password123",
+    "password1!",
+    "password01",
+    "passw0rd12",
+    "iloveyou12",
+    "qwerty1234",
+    "qwerty12345",
+    "qwertyuiop1",
+    "asdfghjkl1",
+    "zaq12wsxcde",
+    "changeme123",
+    "letmein123",
+    "welcome123",
+    "welcome1234",
+    "administrator",
+    "admin12345",
+    "admin123456",
+    "abcd123456",
+    "abc1234567",
+    "football123",
+    "baseball123",
+    "monkey12345",
+    "sunshine123",
+    "princess123",
+    "dragon12345",
+    "master12345",
+    "trustno1234",
+    "superman123",
+    "security123",
+    "securepassword",
+    "mypassword1",
+    "password2024",
+    "password2025",
+    "password2026",
+    "guardpost123",
+    "p@ssw0rd123",
+    "p@ssword123",
+    "passwordpassword",
+    "0987654321",
+    "9876543210",
+    "1111111111",
+    "aaaaaaaaaa",
+    "abcdefghij",
+    "abcdefghijk",
+    "football1!",
+    "qwerty123!",
 ];
 
 #[cfg(test)]

@@ -26,7 +26,9 @@ impl Principal {
 pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Principal, AppError> {
     let now = state.now();
     let claims = state.tokens.verify(bearer, now).map_err(|e| match e {
-        crate::auth::tokens::TokenError::Expired => AppError::Unauthenticated("the access token has expired; refresh it"),
+        crate::auth::tokens::TokenError::Expired => {
+            AppError::Unauthenticated("the access token has expired; refresh it")
+        }
         crate::auth::tokens::TokenError::Invalid => AppError::Unauthenticated("the access token is not valid"),
     })?;
     let invalid = || AppError::Unauthenticated("the access token is not valid");
@@ -51,7 +53,11 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Principal, A
         (Some(u), Some(s)) => (u, s),
         _ => return Err(ended()),
     };
-    if session.user_id != user.id || !session.is_live(now) || session.created_at < user.sessions_valid_after || !user.may_log_in() {
+    if session.user_id != user.id
+        || !session.is_live(now)
+        || session.created_at < user.sessions_valid_after
+        || !user.may_log_in()
+    {
         return Err(ended());
     }
     Ok(Principal { org, user, session_id })

@@ -57,7 +57,13 @@ impl TokenKeys {
         Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) })
     }
 
-    pub fn issue(&self, org: &OrgSlug, user: &UserId, session: &SessionId, now: DateTime<Utc>) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        org: &OrgSlug,
+        user: &UserId,
+        session: &SessionId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String> {
         let claims = AccessClaims {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -79,7 +85,8 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_exp = false;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).map_err(|_| TokenError::Invalid)?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?;
         if data.claims.exp <= now.timestamp() {
             return Err(TokenError::Expired);
         }
@@ -169,7 +176,8 @@ mod tests {
         let token = other.issue(&org, &user, &sid, now).unwrap_or_default();
         assert_eq!(keys.verify(&token, now), Err(TokenError::Invalid));
         // alg "none" with the same claims
-        let mut parts = keys.issue(&org, &user, &sid, now).unwrap_or_default().split('.').map(str::to_owned).collect::<Vec<_>>();
+        let mut parts =
+            keys.issue(&org, &user, &sid, now).unwrap_or_default().split('.').map(str::to_owned).collect::<Vec<_>>();
         parts[0] = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         assert_eq!(keys.verify(&format!("{}.{}.", parts[0], parts[1]), now), Err(TokenError::Invalid));
     }

@@ -32,7 +32,8 @@ impl Email {
         let domain = parsed.domain();
         let local = parsed.local_part();
         let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic() && !"\"()<>[]\\,;:".contains(c));
-        if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || !plain(local) || !plain(domain) {
+        if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || !plain(local) || !plain(domain)
+        {
             return Err(ContactError::Email);
         }
         Ok(Self(text.to_ascii_lowercase()))

@@ -51,11 +51,7 @@ impl Validator {
     }
 
     /// Like [`Validator::check`] for an optional input.
-    pub fn check_opt<T, E: std::fmt::Display>(
-        &mut self,
-        field: &str,
-        value: Option<Result<T, E>>,
-    ) -> Option<T> {
+    pub fn check_opt<T, E: std::fmt::Display>(&mut self, field: &str, value: Option<Result<T, E>>) -> Option<T> {
         value.and_then(|v| self.check(field, v))
     }
 

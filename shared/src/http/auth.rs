@@ -44,7 +44,8 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(AppError::Unauthenticated("send an access token: Authorization: Bearer <token>"))?;
+        let token =
+            bearer(parts).ok_or(AppError::Unauthenticated("send an access token: Authorization: Bearer <token>"))?;
         let principal = authenticate(state, token).await?;
         tracing::Span::current().record("user", tracing::field::display(principal.user.id));
         Ok(principal)

@@ -69,8 +69,14 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         return replay(&record, &request_hash);
     }
     let expires = state.now().timestamp() + KEEP_SECS;
-    let placeholder = Record { request_hash: request_hash.clone(), done: false, status: 0, content_type: None, body: String::new() };
-    let item = Item::new(item_key.clone(), KIND, serde_json::to_value(&placeholder).map_err(|e| AppError::Internal(e.into()))?).expiring_at(expires);
+    let placeholder =
+        Record { request_hash: request_hash.clone(), done: false, status: 0, content_type: None, body: String::new() };
+    let item = Item::new(
+        item_key.clone(),
+        KIND,
+        serde_json::to_value(&placeholder).map_err(|e| AppError::Internal(e.into()))?,
+    )
+    .expiring_at(expires);
     match state.store.put(item, Condition::NotExists).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => return Err(in_progress()),
@@ -120,7 +126,10 @@ fn replay(record: &Record, request_hash: &str) -> Result<Response, AppError> {
 }
 
 fn in_progress() -> AppError {
-    AppError::conflict("idempotency-in-progress", "A request with this Idempotency-Key is still being processed; retry shortly.")
+    AppError::conflict(
+        "idempotency-in-progress",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+    )
 }
 
 fn hash_request(path: &str, body: &[u8]) -> String {

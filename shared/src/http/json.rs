@@ -30,7 +30,9 @@ fn rejection_to_error(rejection: &JsonRejection) -> AppError {
         JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
         JsonRejection::JsonDataError(e) => AppError::Malformed(clean(&e.body_text())),
         JsonRejection::JsonSyntaxError(e) => AppError::Malformed(clean(&e.body_text())),
-        JsonRejection::BytesRejection(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        JsonRejection::BytesRejection(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::PayloadTooLarge
+        }
         other => AppError::Malformed(clean(&other.body_text())),
     }
 }

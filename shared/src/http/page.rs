@@ -29,7 +29,11 @@ impl PageParams {
     }
 
     pub fn cursor(&self) -> Result<Option<Cursor>, AppError> {
-        self.cursor.as_deref().map(Cursor::decode).transpose().map_err(|_: StoreError| AppError::Store(StoreError::InvalidCursor))
+        self.cursor
+            .as_deref()
+            .map(Cursor::decode)
+            .transpose()
+            .map_err(|_: StoreError| AppError::Store(StoreError::InvalidCursor))
     }
 }
 

@@ -40,7 +40,9 @@ impl AppError {
     fn to_problem(&self) -> Problem {
         use StatusCode as S;
         match self {
-            Self::Malformed(detail) => problem(S::BAD_REQUEST, "malformed-request", "Malformed request", Some(detail.clone())),
+            Self::Malformed(detail) => {
+                problem(S::BAD_REQUEST, "malformed-request", "Malformed request", Some(detail.clone()))
+            }
             Self::Invalid(errors) => Problem {
                 errors: errors.clone(),
                 ..problem(
@@ -50,7 +52,9 @@ impl AppError {
                     Some(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")),
                 )
             },
-            Self::Unauthenticated(why) => problem(S::UNAUTHORIZED, "unauthenticated", "Authentication required", Some((*why).to_owned())),
+            Self::Unauthenticated(why) => {
+                problem(S::UNAUTHORIZED, "unauthenticated", "Authentication required", Some((*why).to_owned()))
+            }
             Self::InvalidCredentials => problem(
                 S::UNAUTHORIZED,
                 "invalid-credentials",
@@ -63,7 +67,9 @@ impl AppError {
                 "Too many failed login attempts",
                 Some("Too many failed attempts for this login; try again later or reset the password.".into()),
             ),
-            Self::Forbidden => problem(S::FORBIDDEN, "forbidden", "Forbidden", Some("You are not allowed to do this.".into())),
+            Self::Forbidden => {
+                problem(S::FORBIDDEN, "forbidden", "Forbidden", Some("You are not allowed to do this.".into()))
+            }
             Self::NotFound(what) => problem(S::NOT_FOUND, "not-found", "Not found", Some(format!("No such {what}."))),
             Self::Conflict { kind, detail } => problem(S::CONFLICT, kind, "Conflict", Some(detail.clone())),
             Self::PayloadTooLarge => problem(S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", None),
@@ -73,14 +79,23 @@ impl AppError {
                 "Unsupported media type",
                 Some("Send JSON with Content-Type: application/json.".into()),
             ),
-            Self::Store(StoreError::ConditionFailed | StoreError::TransactionCanceled { .. } | StoreError::Conflict) => problem(
+            Self::Store(
+                StoreError::ConditionFailed | StoreError::TransactionCanceled { .. } | StoreError::Conflict,
+            ) => problem(
                 S::CONFLICT,
                 "concurrent-update",
                 "Concurrent update",
                 Some("Someone else changed this at the same time; read it again and retry.".into()),
             ),
-            Self::Store(StoreError::InvalidCursor) => problem(S::BAD_REQUEST, "invalid-cursor", "Invalid cursor", Some("The cursor is not one this listing gave out.".into())),
-            Self::Store(StoreError::Unavailable(_)) => problem(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", None),
+            Self::Store(StoreError::InvalidCursor) => problem(
+                S::BAD_REQUEST,
+                "invalid-cursor",
+                "Invalid cursor",
+                Some("The cursor is not one this listing gave out.".into()),
+            ),
+            Self::Store(StoreError::Unavailable(_)) => {
+                problem(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", None)
+            }
             Self::Store(StoreError::Invalid(_) | StoreError::Corrupt(_)) | Self::Internal(_) => {
                 problem(S::INTERNAL_SERVER_ERROR, "internal", "Internal error", None)
             }
@@ -99,10 +114,10 @@ impl IntoResponse for AppError {
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let Self::LockedOut { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Self::LockedOut { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -15,7 +15,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Self(v)),
-            Err(e) => Err(AppError::Malformed(e.body_text().replace("Failed to deserialize query string: ", "query string: "))),
+            Err(e) => Err(AppError::Malformed(
+                e.body_text().replace("Failed to deserialize query string: ", "query string: "),
+            )),
         }
     }
 }

@@ -29,6 +29,10 @@ impl IntoResponse for NoContent {
 
 /// Parses an id from the path. A malformed id names nothing, so it is "not found", the same
 /// answer as an id of another organisation.
-pub fn path_id<T>(raw: &str, what: &'static str, parse: impl Fn(&str) -> Result<T, crate::domain::IdError>) -> Result<T, AppError> {
+pub fn path_id<T>(
+    raw: &str,
+    what: &'static str,
+    parse: impl Fn(&str) -> Result<T, crate::domain::IdError>,
+) -> Result<T, AppError> {
     parse(raw).map_err(|_| AppError::NotFound(what))
 }

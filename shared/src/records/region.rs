@@ -14,6 +14,10 @@ pub struct Region {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn load(store: &dyn crate::store::Store, org: &crate::domain::OrgSlug, id: &RegionId) -> Result<Region, crate::AppError> {
+pub async fn load(
+    store: &dyn crate::store::Store,
+    org: &crate::domain::OrgSlug,
+    id: &RegionId,
+) -> Result<Region, crate::AppError> {
     Ok(super::get(store, &super::keys::region(org, id)).await?.ok_or(crate::AppError::NotFound("region"))?.record)
 }

@@ -59,16 +59,22 @@ pub struct Site {
 }
 
 /// Reads a site of the organisation, or "not found".
-pub async fn load(store: &dyn crate::store::Store, org: &crate::domain::OrgSlug, id: &SiteId) -> Result<super::Versioned<Site>, crate::AppError> {
+pub async fn load(
+    store: &dyn crate::store::Store,
+    org: &crate::domain::OrgSlug,
+    id: &SiteId,
+) -> Result<super::Versioned<Site>, crate::AppError> {
     super::get(store, &super::keys::site(org, id)).await?.ok_or(crate::AppError::NotFound("site"))
 }
 
 impl Site {
     pub fn item(&self, org: &crate::domain::OrgSlug, version: u64) -> Result<crate::store::Item, crate::AppError> {
-        let mut item = super::item(super::keys::site(org, &self.id), KIND, self)?
-            .with_gsi2(crate::store::IndexKey::new(super::keys::region_sites(org, &self.region_id), self.id.to_string()));
+        let mut item = super::item(super::keys::site(org, &self.id), KIND, self)?.with_gsi2(
+            crate::store::IndexKey::new(super::keys::region_sites(org, &self.region_id), self.id.to_string()),
+        );
         if let Some(parent) = &self.parent_site_id {
-            item = item.with_gsi1(crate::store::IndexKey::new(super::keys::sub_sites(org, parent), self.id.to_string()));
+            item =
+                item.with_gsi1(crate::store::IndexKey::new(super::keys::sub_sites(org, parent), self.id.to_string()));
         }
         item.version = version;
         Ok(item)
@@ -84,7 +90,8 @@ impl Address {
         let line2 = v.check_opt(&format!("{field}.line2"), input.line2.as_deref().map(ShortText::parse));
         let city = v.check(&format!("{field}.city"), BoundedText::<1, 100>::parse(&input.city));
         let region = v.check_opt(&format!("{field}.region"), input.region.as_deref().map(BoundedText::<0, 100>::parse));
-        let postal_code = v.check_opt(&format!("{field}.postal_code"), input.postal_code.as_deref().map(BoundedText::<0, 20>::parse));
+        let postal_code =
+            v.check_opt(&format!("{field}.postal_code"), input.postal_code.as_deref().map(BoundedText::<0, 20>::parse));
         let country = input.country.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
             v.fail(&format!("{field}.country"), "must be an ISO 3166-1 alpha-2 country code, e.g. CA");

@@ -146,6 +146,10 @@ pub struct LoginActivity {
 }
 
 /// Reads a user of the organisation, or "not found".
-pub async fn load(store: &dyn crate::store::Store, org: &crate::domain::OrgSlug, id: &UserId) -> Result<super::Versioned<User>, crate::AppError> {
+pub async fn load(
+    store: &dyn crate::store::Store,
+    org: &crate::domain::OrgSlug,
+    id: &UserId,
+) -> Result<super::Versioned<User>, crate::AppError> {
     super::get(store, &super::keys::user(org, id)).await?.ok_or(crate::AppError::NotFound("employee"))
 }

@@ -20,18 +20,15 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
-    Put, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 
-use super::sqlite::{
-    Position, check_item, check_key, check_op, check_range, cursor_at, cursor_position,
-};
+use super::sqlite::{Position, check_item, check_key, check_op, check_range, cursor_at, cursor_position};
 use super::{
-    Condition, Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store,
-    StoreError, StoreResult, TxOp, validate_batch, validate_transaction,
+    Condition, Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store, StoreError, StoreResult,
+    TxOp, validate_batch, validate_transaction,
 };
 use crate::clock::Clock;
 
@@ -65,11 +62,7 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-            clock,
-        }
+        Self { client, table: table.into(), clock }
     }
 
     fn now(&self) -> i64 {
@@ -80,9 +73,7 @@ impl DynamoStore {
 /// A client configured from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials
 /// chain). Build it once at start-up and share it.
 pub async fn client_from_env() -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
     Client::new(&config)
 }
 
@@ -94,19 +85,13 @@ pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(
-            [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK]
-                .into_iter()
-                .map(string_attribute)
-                .collect::<Result<_, _>>()?,
+            [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK].into_iter().map(string_attribute).collect::<Result<_, _>>()?,
         ))
         .set_key_schema(Some(key_schema(PK, SK)?))
         .global_secondary_indexes(index(GSI1, GSI1PK, GSI1SK)?)
         .global_secondary_indexes(index(GSI2, GSI2PK, GSI2SK)?)
         .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()?,
+            StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewImage).build()?,
         );
     match request.send().await.map_err(SdkError::into_service_error) {
         Ok(_) | Err(CreateTableError::ResourceInUseException(_)) => {}
@@ -119,22 +104,13 @@ pub async fn create_table(client: &Client, table: &str) -> anyhow::Result<()> {
 }
 
 fn string_attribute(name: &str) -> anyhow::Result<AttributeDefinition> {
-    Ok(AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()?)
+    Ok(AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()?)
 }
 
 fn key_schema(hash: &str, range: &str) -> anyhow::Result<Vec<KeySchemaElement>> {
     Ok(vec![
-        KeySchemaElement::builder()
-            .attribute_name(hash)
-            .key_type(KeyType::Hash)
-            .build()?,
-        KeySchemaElement::builder()
-            .attribute_name(range)
-            .key_type(KeyType::Range)
-            .build()?,
+        KeySchemaElement::builder().attribute_name(hash).key_type(KeyType::Hash).build()?,
+        KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build()?,
     ])
 }
 
@@ -142,11 +118,7 @@ fn index(name: &str, hash: &str, range: &str) -> anyhow::Result<GlobalSecondaryI
     Ok(GlobalSecondaryIndex::builder()
         .index_name(name)
         .set_key_schema(Some(key_schema(hash, range)?))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()?)
 }
 
@@ -166,9 +138,7 @@ async fn wait_until_active(client: &Client, table: &str) -> anyhow::Result<()> {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            anyhow::bail!(
-                "the table {table} is not active after {TABLE_ACTIVE_TIMEOUT:?} (status {status:?})"
-            );
+            anyhow::bail!("the table {table} is not active after {TABLE_ACTIVE_TIMEOUT:?} (status {status:?})");
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
@@ -184,30 +154,17 @@ async fn ensure_ttl(client: &Client, table: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot read the TTL setting of {table}"))?;
     if let Some(ttl) = described.time_to_live_description {
-        let on = matches!(
-            ttl.time_to_live_status,
-            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-        );
+        let on = matches!(ttl.time_to_live_status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
         if on && ttl.attribute_name.as_deref() == Some(EXPIRES_AT) {
             return Ok(());
         }
     }
-    let spec = TimeToLiveSpecification::builder()
-        .enabled(true)
-        .attribute_name(EXPIRES_AT)
-        .build()?;
-    match client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(spec)
-        .send()
-        .await
-    {
+    let spec = TimeToLiveSpecification::builder().enabled(true).attribute_name(EXPIRES_AT).build()?;
+    match client.update_time_to_live().table_name(table).time_to_live_specification(spec).send().await {
         Ok(_) => Ok(()),
         // Another process enabled it between our look and our update.
         Err(e) if e.message().is_some_and(|m| m.contains("already enabled")) => Ok(()),
-        Err(e) => Err(anyhow::Error::new(e.into_service_error())
-            .context(format!("cannot enable TTL on {table}"))),
+        Err(e) => Err(anyhow::Error::new(e.into_service_error()).context(format!("cannot enable TTL on {table}"))),
     }
 }
 
@@ -226,9 +183,7 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| failure("GetItem", e.into_service_error()))?;
         match output.item {
-            Some(attributes) => {
-                Ok(Some(decode_item(attributes)?).filter(|item| visible(item, now)))
-            }
+            Some(attributes) => Ok(Some(decode_item(attributes)?).filter(|item| visible(item, now))),
             None => Ok(None),
         }
     }
@@ -290,9 +245,8 @@ impl Store for DynamoStore {
 
     async fn delete(&self, key: &Key, condition: Condition) -> StoreResult<()> {
         check_key(key)?;
-        let (text, names, values) = condition_expression(condition, self.now())
-            .map(Expression::into_parts)
-            .unwrap_or_default();
+        let (text, names, values) =
+            condition_expression(condition, self.now()).map(Expression::into_parts).unwrap_or_default();
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -314,41 +268,28 @@ impl Store for DynamoStore {
         validate_transaction(&ops)?;
         ops.iter().try_for_each(check_op)?;
         let now = self.now();
-        let items = ops
-            .iter()
-            .map(|op| self.transact_item(op, now))
-            .collect::<StoreResult<Vec<_>>>()?;
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|e| match e.into_service_error() {
+        let items = ops.iter().map(|op| self.transact_item(op, now)).collect::<StoreResult<Vec<_>>>()?;
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(|e| {
+            match e.into_service_error() {
                 TransactWriteItemsError::TransactionCanceledException(canceled) => {
                     cancellation_error(canceled.cancellation_reasons(), canceled.message())
                 }
                 other => failure("TransactWriteItems", other),
-            })?;
+            }
+        })?;
         Ok(())
     }
 
     async fn query(&self, query: &Query) -> StoreResult<Page> {
         check_range(&query.range)?;
-        let start = query
-            .cursor
-            .as_ref()
-            .map(|c| exclusive_start_key(query, c))
-            .transpose()?;
+        let start = query.cursor.as_ref().map(|c| exclusive_start_key(query, c)).transpose()?;
         let Some(expression) = key_condition(query) else {
             return Ok(Page::default());
         };
         let now = self.now();
         let limit = query.limit.clamp(1, MAX_PAGE);
         // The key condition and the filter share one set of names and values.
-        let (text, names, values) = expression
-            .name("#exp", EXPIRES_AT)
-            .value(":now", number(now))
-            .into_parts();
+        let (text, names, values) = expression.name("#exp", EXPIRES_AT).value(":now", number(now)).into_parts();
         let output = self
             .client
             .query()
@@ -368,22 +309,13 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| failure("Query", e.into_service_error()))?;
-        page(
-            output.items.unwrap_or_default(),
-            output.last_evaluated_key,
-            query.index,
-            limit,
-            now,
-        )
+        page(output.items.unwrap_or_default(), output.last_evaluated_key, query.index, limit, now)
     }
 }
 
 impl DynamoStore {
     /// One BatchGetItem call: the items it returned and the keys it left unprocessed.
-    async fn batch_get_once(
-        &self,
-        keys: Vec<AttributeMap>,
-    ) -> StoreResult<(Vec<AttributeMap>, Vec<AttributeMap>)> {
+    async fn batch_get_once(&self, keys: Vec<AttributeMap>) -> StoreResult<(Vec<AttributeMap>, Vec<AttributeMap>)> {
         let request = KeysAndAttributes::builder()
             .set_keys(Some(keys))
             .consistent_read(true)
@@ -396,23 +328,16 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| failure("BatchGetItem", e.into_service_error()))?;
-        let items = output
-            .responses
-            .and_then(|mut r| r.remove(&self.table))
-            .unwrap_or_default();
-        let unprocessed = output
-            .unprocessed_keys
-            .and_then(|mut u| u.remove(&self.table))
-            .map(|k| k.keys);
+        let items = output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        let unprocessed = output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys);
         Ok((items, unprocessed.unwrap_or_default()))
     }
 
     fn transact_item(&self, op: &TxOp, now: i64) -> StoreResult<TransactWriteItem> {
         let item = match op {
             TxOp::Put { item, condition } => {
-                let (text, names, values) = condition_expression(*condition, now)
-                    .map(Expression::into_parts)
-                    .unwrap_or_default();
+                let (text, names, values) =
+                    condition_expression(*condition, now).map(Expression::into_parts).unwrap_or_default();
                 let put = Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(encode_item(item)?))
@@ -424,9 +349,8 @@ impl DynamoStore {
                 TransactWriteItem::builder().put(put)
             }
             TxOp::Delete { key, condition } => {
-                let (text, names, values) = condition_expression(*condition, now)
-                    .map(Expression::into_parts)
-                    .unwrap_or_default();
+                let (text, names, values) =
+                    condition_expression(*condition, now).map(Expression::into_parts).unwrap_or_default();
                 let delete = Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(key_attributes(key)))
@@ -439,9 +363,8 @@ impl DynamoStore {
             }
             TxOp::Check { key, condition } => {
                 // A condition check must carry an expression, even one that always holds.
-                let (text, names, values) = condition_expression(*condition, now)
-                    .unwrap_or_else(Expression::always)
-                    .into_parts();
+                let (text, names, values) =
+                    condition_expression(*condition, now).unwrap_or_else(Expression::always).into_parts();
                 let check = ConditionCheck::builder()
                     .table_name(&self.table)
                     .set_key(Some(key_attributes(key)))
@@ -467,18 +390,11 @@ struct Expression {
     values: AttributeMap,
 }
 
-type ExpressionParts = (
-    Option<String>,
-    Option<HashMap<String, String>>,
-    Option<AttributeMap>,
-);
+type ExpressionParts = (Option<String>, Option<HashMap<String, String>>, Option<AttributeMap>);
 
 impl Expression {
     fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            ..Self::default()
-        }
+        Self { text: text.into(), ..Self::default() }
     }
 
     fn name(mut self, placeholder: &str, attribute: &str) -> Self {
@@ -509,21 +425,13 @@ fn condition_expression(condition: Condition, now: i64) -> Option<Expression> {
     const LIVE: &str = "(attribute_not_exists(#exp) OR #exp > :now)";
     let expression = match condition {
         Condition::None => return None,
-        Condition::NotExists => {
-            Expression::new("attribute_not_exists(#pk) OR #exp <= :now").name("#pk", PK)
+        Condition::NotExists => Expression::new("attribute_not_exists(#pk) OR #exp <= :now").name("#pk", PK),
+        Condition::Exists => Expression::new(format!("attribute_exists(#pk) AND {LIVE}")).name("#pk", PK),
+        Condition::VersionIs(version) => {
+            Expression::new(format!("#ver = :ver AND {LIVE}")).name("#ver", VERSION).value(":ver", number(version))
         }
-        Condition::Exists => {
-            Expression::new(format!("attribute_exists(#pk) AND {LIVE}")).name("#pk", PK)
-        }
-        Condition::VersionIs(version) => Expression::new(format!("#ver = :ver AND {LIVE}"))
-            .name("#ver", VERSION)
-            .value(":ver", number(version)),
     };
-    Some(
-        expression
-            .name("#exp", EXPIRES_AT)
-            .value(":now", number(now)),
-    )
+    Some(expression.name("#exp", EXPIRES_AT).value(":now", number(now)))
 }
 
 /// A cancelled transaction: positions whose condition failed, or a conflict to retry.
@@ -537,10 +445,7 @@ fn cancellation_error(reasons: &[CancellationReason], message: Option<&str>) -> 
     if !failed.is_empty() {
         return StoreError::TransactionCanceled { failed };
     }
-    if reasons
-        .iter()
-        .any(|r| r.code() == Some("TransactionConflict"))
-    {
+    if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
         return StoreError::Conflict;
     }
     // Only the codes: a reason's message may quote item data.
@@ -560,21 +465,18 @@ fn key_condition(query: &Query) -> Option<Expression> {
         return None;
     }
     let (pk_attr, sk_attr) = key_attributes_of(query.index);
-    let on_partition = |range: &str| {
-        Expression::new(format!("#pk = :pk{range}"))
-            .name("#pk", pk_attr)
-            .value(":pk", string(&query.pk))
-    };
+    let on_partition =
+        |range: &str| Expression::new(format!("#pk = :pk{range}")).name("#pk", pk_attr).value(":pk", string(&query.pk));
     let expression = match &query.range {
         SkRange::All => on_partition(""),
         SkRange::Prefix(prefix) if prefix.is_empty() => on_partition(""),
-        SkRange::Prefix(prefix) => on_partition(" AND begins_with(#sk, :lo)")
-            .name("#sk", sk_attr)
-            .value(":lo", string(prefix)),
+        SkRange::Prefix(prefix) => {
+            on_partition(" AND begins_with(#sk, :lo)").name("#sk", sk_attr).value(":lo", string(prefix))
+        }
         SkRange::Between(_, to) if to.is_empty() => return None,
-        SkRange::Between(from, to) if from.is_empty() => on_partition(" AND #sk <= :hi")
-            .name("#sk", sk_attr)
-            .value(":hi", string(to)),
+        SkRange::Between(from, to) if from.is_empty() => {
+            on_partition(" AND #sk <= :hi").name("#sk", sk_attr).value(":hi", string(to))
+        }
         SkRange::Between(from, to) => on_partition(" AND #sk BETWEEN :lo AND :hi")
             .name("#sk", sk_attr)
             .value(":lo", string(from))
@@ -628,10 +530,7 @@ fn page(
     limit: u32,
     now: i64,
 ) -> StoreResult<Page> {
-    let mut items = raw
-        .into_iter()
-        .map(decode_item)
-        .collect::<StoreResult<Vec<_>>>()?;
+    let mut items = raw.into_iter().map(decode_item).collect::<StoreResult<Vec<_>>>()?;
     items.retain(|item| visible(item, now));
     let limit = limit as usize;
     if items.len() > limit {
@@ -639,9 +538,7 @@ fn page(
         let cursor = items.last().map(|item| cursor_at(item, index));
         return Ok(Page { items, cursor });
     }
-    let cursor = last_evaluated
-        .map(|key| cursor_from_key(key, index))
-        .transpose()?;
+    let cursor = last_evaluated.map(|key| cursor_from_key(key, index)).transpose()?;
     Ok(Page { items, cursor })
 }
 
@@ -652,10 +549,7 @@ fn cursor_from_key(mut key: AttributeMap, index: Index) -> StoreResult<Cursor> {
         Index::Table => (None, None),
         Index::Gsi1 | Index::Gsi2 => {
             let (ipk_attr, isk_attr) = key_attributes_of(index);
-            (
-                Some(take_string(&mut key, ipk_attr)?),
-                Some(take_string(&mut key, isk_attr)?),
-            )
+            (Some(take_string(&mut key, ipk_attr)?), Some(take_string(&mut key, isk_attr)?))
         }
     };
     Ok(Cursor { pk, sk, ipk, isk })
@@ -668,18 +562,12 @@ fn visible(item: &Item, now: i64) -> bool {
 }
 
 fn key_attributes(key: &Key) -> AttributeMap {
-    HashMap::from([
-        (PK.to_owned(), string(&key.pk)),
-        (SK.to_owned(), string(&key.sk)),
-    ])
+    HashMap::from([(PK.to_owned(), string(&key.pk)), (SK.to_owned(), string(&key.sk))])
 }
 
 fn encode_item(item: &Item) -> StoreResult<AttributeMap> {
     let mut attributes = key_attributes(&item.key);
-    for ((pk_attr, sk_attr), index_key) in [
-        ((GSI1PK, GSI1SK), &item.gsi1),
-        ((GSI2PK, GSI2SK), &item.gsi2),
-    ] {
+    for ((pk_attr, sk_attr), index_key) in [((GSI1PK, GSI1SK), &item.gsi1), ((GSI2PK, GSI2SK), &item.gsi2)] {
         if let Some(IndexKey { pk, sk }) = index_key {
             attributes.insert(pk_attr.into(), string(pk));
             attributes.insert(sk_attr.into(), string(sk));
@@ -697,25 +585,17 @@ fn encode_item(item: &Item) -> StoreResult<AttributeMap> {
 }
 
 fn decode_item(mut attributes: AttributeMap) -> StoreResult<Item> {
-    let key = Key::new(
-        take_string(&mut attributes, PK)?,
-        take_string(&mut attributes, SK)?,
-    );
+    let key = Key::new(take_string(&mut attributes, PK)?, take_string(&mut attributes, SK)?);
     let corrupt = |what: &str| StoreError::Corrupt(format!("item {}/{}: {what}", key.pk, key.sk));
     let gsi1 = take_index_key(&mut attributes, GSI1PK, GSI1SK);
     let gsi2 = take_index_key(&mut attributes, GSI2PK, GSI2SK);
     let expires_at = match attributes.remove(EXPIRES_AT) {
-        Some(AttributeValue::N(n)) => Some(
-            n.parse::<i64>()
-                .map_err(|_| corrupt("expires_at is not an integer"))?,
-        ),
+        Some(AttributeValue::N(n)) => Some(n.parse::<i64>().map_err(|_| corrupt("expires_at is not an integer"))?),
         Some(_) => return Err(corrupt("expires_at is not a number")),
         None => None,
     };
     let version = match attributes.remove(VERSION) {
-        Some(AttributeValue::N(n)) => n
-            .parse::<u64>()
-            .map_err(|_| corrupt("version is not an integer"))?,
+        Some(AttributeValue::N(n)) => n.parse::<u64>().map_err(|_| corrupt("version is not an integer"))?,
         _ => return Err(corrupt("no numeric version")),
     };
     let kind = match attributes.remove(KIND) {
@@ -727,15 +607,7 @@ fn decode_item(mut attributes: AttributeMap) -> StoreResult<Item> {
             .map_err(|e| corrupt(&format!("data cannot be read: {e}")))?,
         None => return Err(corrupt("no data")),
     };
-    Ok(Item {
-        key,
-        kind,
-        gsi1,
-        gsi2,
-        expires_at,
-        version,
-        data,
-    })
+    Ok(Item { key, kind, gsi1, gsi2, expires_at, version, data })
 }
 
 fn take_index_key(attributes: &mut AttributeMap, pk_attr: &str, sk_attr: &str) -> Option<IndexKey> {
@@ -748,9 +620,7 @@ fn take_index_key(attributes: &mut AttributeMap, pk_attr: &str, sk_attr: &str) -
 fn take_string(attributes: &mut AttributeMap, name: &str) -> StoreResult<String> {
     match attributes.remove(name) {
         Some(AttributeValue::S(s)) => Ok(s),
-        _ => Err(StoreError::Corrupt(format!(
-            "an item or key without a string {name}"
-        ))),
+        _ => Err(StoreError::Corrupt(format!("an item or key without a string {name}"))),
     }
 }
 
@@ -781,11 +651,7 @@ where
 {
     if error.code() == Some("ValidationException") {
         let message = error.message().unwrap_or("no message");
-        return StoreError::Invalid(format!(
-            "DynamoDB {operation} refused the request: {message}"
-        ));
+        return StoreError::Invalid(format!("DynamoDB {operation} refused the request: {message}"));
     }
-    StoreError::Unavailable(
-        anyhow::Error::new(error).context(format!("DynamoDB {operation} failed")),
-    )
+    StoreError::Unavailable(anyhow::Error::new(error).context(format!("DynamoDB {operation} failed")))
 }

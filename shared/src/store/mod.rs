@@ -11,8 +11,8 @@
 //! - queries read one partition, in sort-key order, a page at a time; a page may hold fewer
 //!   items than the limit even when more follow: only a `None` cursor ends the listing.
 
-mod cursor;
 pub mod counting;
+mod cursor;
 #[cfg(feature = "aws")]
 pub mod dynamo;
 pub mod sqlite;
@@ -93,9 +93,8 @@ impl Item {
 
     /// Decodes `data` into an entity type.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_value(self.data.clone()).map_err(|e| {
-            StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind))
-        })
+        serde_json::from_value(self.data.clone())
+            .map_err(|e| StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind)))
     }
 }
 

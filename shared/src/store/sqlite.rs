@@ -18,8 +18,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::{
-    Condition, Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store,
-    StoreError, StoreResult, TxOp, validate_batch, validate_transaction,
+    Condition, Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store, StoreError, StoreResult,
+    TxOp, validate_batch, validate_transaction,
 };
 use crate::clock::Clock;
 
@@ -63,15 +63,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and its schema.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let conn = Connection::open(path)
-            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        let conn =
+            Connection::open(path).with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         configure(&conn).context("cannot configure the SQLite database")?;
-        conn.execute_batch(SCHEMA)
-            .context("cannot create the SQLite schema")?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-            clock,
-        })
+        conn.execute_batch(SCHEMA).context("cannot create the SQLite schema")?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), clock })
     }
 
     fn now(&self) -> i64 {
@@ -100,8 +96,7 @@ impl SqliteStore {
 
 fn configure(conn: &Connection) -> anyhow::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    let mode: String =
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     // An in-memory database reports "memory": WAL does not apply there and that is fine.
     if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
         anyhow::bail!("the database refused WAL mode (journal_mode is {mode})");
@@ -140,11 +135,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> StoreResult<()> {
-        self.write_one(TxOp::Delete {
-            key: key.clone(),
-            condition,
-        })
-        .await
+        self.write_one(TxOp::Delete { key: key.clone(), condition }).await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
@@ -164,9 +155,7 @@ impl SqliteStore {
     /// condition failure.
     async fn write_one(&self, op: TxOp) -> StoreResult<()> {
         check_op(&op)?;
-        let result = self
-            .run(move |conn, now| write_all(conn, std::slice::from_ref(&op), now))
-            .await;
+        let result = self.run(move |conn, now| write_all(conn, std::slice::from_ref(&op), now)).await;
         match result {
             Err(StoreError::TransactionCanceled { .. }) => Err(StoreError::ConditionFailed),
             other => other,
@@ -180,9 +169,7 @@ impl SqliteStore {
 /// write, or nothing. IMMEDIATE takes the write lock up front so that no other process can
 /// change an item between the check and the write.
 fn write_all(conn: &mut Connection, ops: &[TxOp], now: i64) -> StoreResult<()> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
     let mut failed = Vec::new();
     for (position, op) in ops.iter().enumerate() {
         let current = current_version(&tx, op.key(), now)?;
@@ -202,9 +189,7 @@ fn write_all(conn: &mut Connection, ops: &[TxOp], now: i64) -> StoreResult<()> {
 
 fn condition_of(op: &TxOp) -> Condition {
     match op {
-        TxOp::Put { condition, .. }
-        | TxOp::Delete { condition, .. }
-        | TxOp::Check { condition, .. } => *condition,
+        TxOp::Put { condition, .. } | TxOp::Delete { condition, .. } | TxOp::Check { condition, .. } => *condition,
     }
 }
 
@@ -224,11 +209,8 @@ fn current_version(tx: &Transaction<'_>, key: &Key, now: i64) -> StoreResult<Opt
     let version: Option<i64> = tx
         .prepare_cached(&sql)
         .and_then(|mut stmt| {
-            stmt.query_row(
-                rusqlite::named_params! {":pk": key.pk, ":sk": key.sk, ":now": now},
-                |row| row.get(0),
-            )
-            .optional()
+            stmt.query_row(rusqlite::named_params! {":pk": key.pk, ":sk": key.sk, ":now": now}, |row| row.get(0))
+                .optional()
         })
         .map_err(db_err)?;
     version.map(|v| decode_version(key, v)).transpose()
@@ -247,9 +229,7 @@ fn insert(tx: &Transaction<'_>, item: &Item) -> StoreResult<()> {
         .map_err(|_| StoreError::Invalid(format!("version {} is too large", item.version)))?;
     let data = serde_json::to_string(&item.data)
         .map_err(|e| StoreError::Invalid(format!("item data cannot be encoded: {e}")))?;
-    let sql = format!(
-        "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    );
+    let sql = format!("INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     let (gsi1pk, gsi1sk) = split_index_key(item.gsi1.as_ref());
     let (gsi2pk, gsi2sk) = split_index_key(item.gsi2.as_ref());
     tx.prepare_cached(&sql)
@@ -292,11 +272,8 @@ fn read_item(conn: &Connection, key: &Key, now: i64) -> StoreResult<Option<Item>
     let raw = conn
         .prepare_cached(&sql)
         .and_then(|mut stmt| {
-            stmt.query_row(
-                rusqlite::named_params! {":pk": key.pk, ":sk": key.sk, ":now": now},
-                RawItem::from_row,
-            )
-            .optional()
+            stmt.query_row(rusqlite::named_params! {":pk": key.pk, ":sk": key.sk, ":now": now}, RawItem::from_row)
+                .optional()
         })
         .map_err(db_err)?;
     raw.map(RawItem::decode).transpose()
@@ -331,9 +308,8 @@ impl RawItem {
     fn decode(self) -> StoreResult<Item> {
         let key = Key::new(self.pk, self.sk);
         let version = decode_version(&key, self.version)?;
-        let data = serde_json::from_str(&self.data).map_err(|e| {
-            StoreError::Corrupt(format!("item {}/{}: data is not JSON: {e}", key.pk, key.sk))
-        })?;
+        let data = serde_json::from_str(&self.data)
+            .map_err(|e| StoreError::Corrupt(format!("item {}/{}: data is not JSON: {e}", key.pk, key.sk)))?;
         Ok(Item {
             key,
             kind: self.kind,
@@ -354,12 +330,8 @@ fn join_index_key(parts: (Option<String>, Option<String>)) -> Option<IndexKey> {
 }
 
 fn decode_version(key: &Key, version: i64) -> StoreResult<u64> {
-    u64::try_from(version).map_err(|_| {
-        StoreError::Corrupt(format!(
-            "item {}/{}: negative version {version}",
-            key.pk, key.sk
-        ))
-    })
+    u64::try_from(version)
+        .map_err(|_| StoreError::Corrupt(format!("item {}/{}: negative version {version}", key.pk, key.sk)))
 }
 
 // ---- queries ----
@@ -379,8 +351,7 @@ impl QueryPlan {
         let limit = query.limit.clamp(1, MAX_PAGE);
         check_range(&query.range)?;
         let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {pk_col} = :pk AND {VISIBLE}");
-        let mut params: Vec<(&'static str, SqlValue)> =
-            vec![(":pk", SqlValue::Text(query.pk.clone()))];
+        let mut params: Vec<(&'static str, SqlValue)> = vec![(":pk", SqlValue::Text(query.pk.clone()))];
         push_range(&mut sql, &mut params, sk_col, &query.range);
         if let Some(cursor) = &query.cursor {
             push_cursor(&mut sql, &mut params, query, cursor)?;
@@ -390,39 +361,25 @@ impl QueryPlan {
         if query.index == Index::Table {
             sql.push_str(&format!(" ORDER BY sk {order}"));
         } else {
-            sql.push_str(&format!(
-                " ORDER BY {sk_col} {order}, pk {order}, sk {order}"
-            ));
+            sql.push_str(&format!(" ORDER BY {sk_col} {order}, pk {order}, sk {order}"));
         }
         // One row more than the page tells whether another page follows.
         sql.push_str(" LIMIT :limit");
         params.push((":limit", SqlValue::Integer(i64::from(limit) + 1)));
-        Ok(Self {
-            sql,
-            params,
-            index: query.index,
-            limit: limit as usize,
-        })
+        Ok(Self { sql, params, index: query.index, limit: limit as usize })
     }
 
     fn run(self, conn: &mut Connection, now: i64) -> StoreResult<Page> {
-        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = self
-            .params
-            .iter()
-            .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
-            .collect();
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> =
+            self.params.iter().map(|(name, value)| (*name, value as &dyn rusqlite::ToSql)).collect();
         params.push((":now", &now));
         let raws = conn
             .prepare_cached(&self.sql)
             .and_then(|mut stmt| {
-                stmt.query_map(params.as_slice(), RawItem::from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                stmt.query_map(params.as_slice(), RawItem::from_row)?.collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(db_err)?;
-        let mut items = raws
-            .into_iter()
-            .map(RawItem::decode)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut items = raws.into_iter().map(RawItem::decode).collect::<StoreResult<Vec<_>>>()?;
         let cursor = if items.len() > self.limit {
             items.truncate(self.limit);
             items.last().map(|item| cursor_at(item, self.index))
@@ -441,12 +398,7 @@ fn columns(index: Index) -> (&'static str, &'static str) {
     }
 }
 
-fn push_range(
-    sql: &mut String,
-    params: &mut Vec<(&'static str, SqlValue)>,
-    sk_col: &str,
-    range: &SkRange,
-) {
+fn push_range(sql: &mut String, params: &mut Vec<(&'static str, SqlValue)>, sk_col: &str, range: &SkRange) {
     match range {
         SkRange::All => {}
         SkRange::Prefix(prefix) if prefix.is_empty() => {}
@@ -524,14 +476,10 @@ pub(super) enum Position {
 /// sort-key range) of the query that produced it.
 pub(super) fn cursor_position(query: &Query, cursor: &Cursor) -> StoreResult<Position> {
     let position = match (query.index, &cursor.ipk, &cursor.isk) {
-        (Index::Table, None, None) if cursor.pk == query.pk => Position::Table {
-            sk: cursor.sk.clone(),
-        },
-        (Index::Gsi1 | Index::Gsi2, Some(ipk), Some(isk)) if *ipk == query.pk => Position::Index {
-            isk: isk.clone(),
-            pk: cursor.pk.clone(),
-            sk: cursor.sk.clone(),
-        },
+        (Index::Table, None, None) if cursor.pk == query.pk => Position::Table { sk: cursor.sk.clone() },
+        (Index::Gsi1 | Index::Gsi2, Some(ipk), Some(isk)) if *ipk == query.pk => {
+            Position::Index { isk: isk.clone(), pk: cursor.pk.clone(), sk: cursor.sk.clone() }
+        }
         _ => return Err(StoreError::InvalidCursor),
     };
     let sort_key = match &position {
@@ -547,9 +495,9 @@ pub(super) fn cursor_position(query: &Query, cursor: &Cursor) -> StoreResult<Pos
 /// DynamoDB refuses a `BETWEEN` whose bounds are out of order.
 pub(super) fn check_range(range: &SkRange) -> StoreResult<()> {
     match range {
-        SkRange::Between(from, to) if from > to => Err(StoreError::Invalid(
-            "a sort-key range must not end before it starts".into(),
-        )),
+        SkRange::Between(from, to) if from > to => {
+            Err(StoreError::Invalid("a sort-key range must not end before it starts".into()))
+        }
         _ => Ok(()),
     }
 }
@@ -584,9 +532,7 @@ pub(super) fn check_key(key: &Key) -> StoreResult<()> {
 
 fn check_key_parts(what: &str, pk: &str, sk: &str) -> StoreResult<()> {
     if pk.is_empty() || sk.is_empty() {
-        return Err(StoreError::Invalid(format!(
-            "{what} attributes must not be empty"
-        )));
+        return Err(StoreError::Invalid(format!("{what} attributes must not be empty")));
     }
     if pk.len() > MAX_PK_BYTES || sk.len() > MAX_SK_BYTES {
         return Err(StoreError::Invalid(format!(
@@ -629,10 +575,7 @@ mod tests {
     #[test]
     fn prefix_upper_bound_is_the_next_string_after_the_prefix() {
         assert_eq!(prefix_upper_bound("T#a").as_deref(), Some("T#b"));
-        assert_eq!(
-            prefix_upper_bound("a\u{D7FF}").as_deref(),
-            Some("a\u{E000}")
-        );
+        assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
         assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
         assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
     }

@@ -1,1 +1,14 @@
+//! guardpost's end-to-end suite: stories through HTTP against a real server on SQLite and on
+//! DynamoDB (moto), the Lambda sample events through the real Lambda adapter, and the
+//! consistency of the operation registry with the template, events and OpenAPI document.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod auth;
+mod consistency;
+mod employees;
+mod idempotency;
+mod isolation;
+mod lambda_events;
+mod sites;
+mod walkthrough;

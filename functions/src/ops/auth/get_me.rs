@@ -31,5 +31,9 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
 pub async fn handler(principal: Principal) -> AppResult<Json<Me>> {
     // Reading oneself needs no decision beyond a live session.
-    Ok(Json(Me { org: principal.org.to_string(), session_id: principal.session_id.to_string(), user: EmployeeView::from(&principal.user) }))
+    Ok(Json(Me {
+        org: principal.org.to_string(),
+        session_id: principal.session_id.to_string(),
+        user: EmployeeView::from(&principal.user),
+    }))
 }

@@ -5,9 +5,9 @@ use axum::extract::State;
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::Problem;
+use guardpost_shared::records::keys;
 use guardpost_shared::records::site::{self, Site};
 use guardpost_shared::records::user::SiteAssignment;
-use guardpost_shared::records::keys;
 use guardpost_shared::store::{MAX_BATCH_GET, Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
@@ -38,7 +38,9 @@ pub struct MySites {
 #[utoipa::path(get, path = "/v1/me/sites", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = MySites), (status = 401, body = Problem)))]
 pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<MySites>> {
-    let mut query = Query::table(keys::user_items(&principal.org, &principal.user.id)).prefix(keys::SITE_ASSIGNMENT_PREFIX).limit(1000);
+    let mut query = Query::table(keys::user_items(&principal.org, &principal.user.id))
+        .prefix(keys::SITE_ASSIGNMENT_PREFIX)
+        .limit(1000);
     let mut site_keys = Vec::new();
     loop {
         let page = read_page(state.store.as_ref(), &query).await?;

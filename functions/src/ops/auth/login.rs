@@ -47,10 +47,15 @@ pub struct LoginRequest {
         (status = 401, description = "Unknown login or wrong password (the same answer)", body = Problem),
         (status = 429, description = "Too many failed attempts for this login", body = Problem),
     ))]
-pub async fn handler(State(state): State<AppState>, client: ClientInfo, Body(req): Body<LoginRequest>) -> AppResult<Json<TokenResponse>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Body(req): Body<LoginRequest>,
+) -> AppResult<Json<TokenResponse>> {
     let login = req.login.trim().to_lowercase();
     let org = OrgSlug::parse(&req.org).ok();
-    let plausible = !login.is_empty() && login.len() <= 254 && !login.chars().any(char::is_control) && req.password.len() <= 1024;
+    let plausible =
+        !login.is_empty() && login.len() <= 254 && !login.chars().any(char::is_control) && req.password.len() <= 1024;
     let Some(org) = org.filter(|_| plausible) else {
         password::verify_off_thread(req.password, None).await;
         return Err(AppError::InvalidCredentials);
@@ -59,7 +64,13 @@ pub async fn handler(State(state): State<AppState>, client: ClientInfo, Body(req
     let (user_id, failures) = read_login(&state, &org, &login).await?;
     let now = state.now();
     let window = Duration::seconds(state.settings.lockout_window_secs);
-    let recent: Vec<_> = failures.as_ref().map(|f| f.record.attempts.clone()).unwrap_or_default().into_iter().filter(|t| *t > now - window).collect();
+    let recent: Vec<_> = failures
+        .as_ref()
+        .map(|f| f.record.attempts.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| *t > now - window)
+        .collect();
     if recent.len() >= state.settings.lockout_threshold {
         let oldest = recent.iter().min().copied().unwrap_or(now);
         let retry_after_secs = u64::try_from((oldest + window - now).num_seconds().max(1)).unwrap_or(1);
@@ -83,7 +94,10 @@ pub async fn handler(State(state): State<AppState>, client: ClientInfo, Body(req
                 .store
                 .transact(vec![
                     TxOp::put(session_item(&org, &session, 1)?, Condition::NotExists),
-                    TxOp::put(activity_item(&state, &org, Some(&user), &login, LoginOutcome::Success, &client)?, Condition::None),
+                    TxOp::put(
+                        activity_item(&state, &org, Some(&user), &login, LoginOutcome::Success, &client)?,
+                        Condition::None,
+                    ),
                     TxOp::Delete { key: keys::login_failures(&org, &login), condition: Condition::None },
                 ])
                 .await?;
@@ -91,7 +105,13 @@ pub async fn handler(State(state): State<AppState>, client: ClientInfo, Body(req
             Ok(Json(tokens(&state, &org, &session, &refresh)?))
         }
         (true, Some(user)) => {
-            state.store.put(activity_item(&state, &org, Some(&user), &login, LoginOutcome::NotAllowed, &client)?, Condition::None).await?;
+            state
+                .store
+                .put(
+                    activity_item(&state, &org, Some(&user), &login, LoginOutcome::NotAllowed, &client)?,
+                    Condition::None,
+                )
+                .await?;
             Err(AppError::InvalidCredentials)
         }
         (_, user) => {
@@ -103,7 +123,11 @@ pub async fn handler(State(state): State<AppState>, client: ClientInfo, Body(req
     }
 }
 
-async fn read_login(state: &AppState, org: &OrgSlug, login: &str) -> AppResult<(Option<guardpost_shared::domain::UserId>, Option<Versioned<LoginFailures>>)> {
+async fn read_login(
+    state: &AppState,
+    org: &OrgSlug,
+    login: &str,
+) -> AppResult<(Option<guardpost_shared::domain::UserId>, Option<Versioned<LoginFailures>>)> {
     let login_key = keys::login(org, login);
     let failures_key = keys::login_failures(org, login);
     let items = state.store.batch_get(&[login_key.clone(), failures_key.clone()]).await?;
@@ -119,7 +143,11 @@ async fn read_login(state: &AppState, org: &OrgSlug, login: &str) -> AppResult<(
     Ok((user_id, failures))
 }
 
-async fn read_user(state: &AppState, org: &OrgSlug, id: &guardpost_shared::domain::UserId) -> AppResult<Option<(User, Credential)>> {
+async fn read_user(
+    state: &AppState,
+    org: &OrgSlug,
+    id: &guardpost_shared::domain::UserId,
+) -> AppResult<Option<(User, Credential)>> {
     let user_key = keys::user(org, id);
     let cred_key = keys::credential(org, id);
     let items = state.store.batch_get(&[user_key.clone(), cred_key.clone()]).await?;
@@ -130,7 +158,13 @@ async fn read_user(state: &AppState, org: &OrgSlug, id: &guardpost_shared::domai
 
 /// Appends a failure with a version check, re-reading on a race so that concurrent attempts
 /// are all counted (otherwise a burst of parallel guesses would slip past the lockout).
-async fn record_failure(state: &AppState, org: &OrgSlug, login: &str, mut failures: Option<Versioned<LoginFailures>>, activity: Item) -> AppResult<()> {
+async fn record_failure(
+    state: &AppState,
+    org: &OrgSlug,
+    login: &str,
+    mut failures: Option<Versioned<LoginFailures>>,
+    activity: Item,
+) -> AppResult<()> {
     let now = state.now();
     let window = Duration::seconds(state.settings.lockout_window_secs);
     for _ in 0..8 {
@@ -140,7 +174,8 @@ async fn record_failure(state: &AppState, org: &OrgSlug, login: &str, mut failur
         };
         record.attempts.retain(|t| *t > now - window);
         record.attempts.push(now);
-        let mut failure_item = item(keys::login_failures(org, login), user::LOGIN_FAILURES_KIND, &record)?.expiring_at((now + window).timestamp());
+        let mut failure_item = item(keys::login_failures(org, login), user::LOGIN_FAILURES_KIND, &record)?
+            .expiring_at((now + window).timestamp());
         failure_item.version = version;
         let ops = vec![TxOp::put(failure_item, condition), TxOp::put(activity.clone(), Condition::None)];
         match state.store.transact(ops).await {

@@ -32,7 +32,8 @@ pub struct LogoutRequest {
 pub async fn handler(State(state): State<AppState>, Body(req): Body<LogoutRequest>) -> AppResult<NoContent> {
     let invalid = || AppError::Unauthenticated("the refresh token is not valid");
     let token = RefreshToken::parse(&req.refresh_token).ok_or_else(invalid)?;
-    let found = get::<Session>(state.store.as_ref(), &keys::session(&token.org, &token.session)).await?.ok_or_else(invalid)?;
+    let found =
+        get::<Session>(state.store.as_ref(), &keys::session(&token.org, &token.session)).await?.ok_or_else(invalid)?;
     let presented = token.hash();
     if found.record.refresh_hash != presented && !found.record.previous_hashes.contains(&presented) {
         return Err(invalid());

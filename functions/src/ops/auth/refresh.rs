@@ -41,7 +41,9 @@ pub struct RefreshRequest {
 pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshRequest>) -> AppResult<Json<TokenResponse>> {
     let invalid = || AppError::Unauthenticated("the refresh token is not valid; log in again");
     let token = RefreshToken::parse(&req.refresh_token).ok_or_else(invalid)?;
-    let Some(Versioned { record: mut session, version }) = get::<Session>(state.store.as_ref(), &keys::session(&token.org, &token.session)).await? else {
+    let Some(Versioned { record: mut session, version }) =
+        get::<Session>(state.store.as_ref(), &keys::session(&token.org, &token.session)).await?
+    else {
         return Err(invalid());
     };
     let now = state.now();
@@ -57,7 +59,8 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshReque
     if session.refresh_hash != presented {
         return Err(invalid());
     }
-    let user = get::<User>(state.store.as_ref(), &keys::user(&token.org, &session.user_id)).await?.ok_or_else(invalid)?.record;
+    let user =
+        get::<User>(state.store.as_ref(), &keys::user(&token.org, &session.user_id)).await?.ok_or_else(invalid)?.record;
     if !user.may_log_in() || session.created_at < user.sessions_valid_after {
         return Err(invalid());
     }
@@ -76,7 +79,13 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshReque
 }
 
 /// Ends a session (reuse detected, or logout).
-pub(super) async fn revoke(state: &AppState, token: &RefreshToken, mut session: Session, version: u64, reason: &str) -> AppResult<()> {
+pub(super) async fn revoke(
+    state: &AppState,
+    token: &RefreshToken,
+    mut session: Session,
+    version: u64,
+    reason: &str,
+) -> AppResult<()> {
     session.revoked_at = Some(state.now());
     session.revoked_reason = Some(reason.to_owned());
     match state.store.put(session_item(&token.org, &session, version + 1)?, Condition::VersionIs(version)).await {

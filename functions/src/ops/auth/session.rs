@@ -1,8 +1,8 @@
 //! Starting a session: the items a successful login writes, and the tokens it answers with.
 
 use chrono::{DateTime, Duration, Utc};
-use guardpost_shared::auth::tokens::{ACCESS_TTL_SECS, SESSION_TTL_SECS};
 use guardpost_shared::auth::RefreshToken;
+use guardpost_shared::auth::tokens::{ACCESS_TTL_SECS, SESSION_TTL_SECS};
 use guardpost_shared::domain::{OrgSlug, SessionId};
 use guardpost_shared::http::ClientInfo;
 use guardpost_shared::records::session::{self, Session};
@@ -16,9 +16,19 @@ use super::TokenResponse;
 /// Login activity is kept for 400 days.
 const ACTIVITY_TTL_DAYS: i64 = 400;
 
-pub fn tokens(state: &AppState, org: &OrgSlug, session: &Session, refresh: &RefreshToken) -> Result<TokenResponse, AppError> {
+pub fn tokens(
+    state: &AppState,
+    org: &OrgSlug,
+    session: &Session,
+    refresh: &RefreshToken,
+) -> Result<TokenResponse, AppError> {
     let access_token = state.tokens.issue(org, &session.user_id, &session.id, state.now())?;
-    Ok(TokenResponse { access_token, refresh_token: refresh.reveal(), token_type: "Bearer", expires_in: ACCESS_TTL_SECS })
+    Ok(TokenResponse {
+        access_token,
+        refresh_token: refresh.reveal(),
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_SECS,
+    })
 }
 
 pub fn new_session(state: &AppState, org: &OrgSlug, user: &User, client: &ClientInfo) -> (Session, RefreshToken) {
@@ -42,7 +52,8 @@ pub fn new_session(state: &AppState, org: &OrgSlug, user: &User, client: &Client
 }
 
 pub fn session_item(org: &OrgSlug, session: &Session, version: u64) -> Result<Item, AppError> {
-    let mut item = item(keys::session(org, &session.id), session::KIND, session)?.expiring_at(session.expires_at.timestamp());
+    let mut item =
+        item(keys::session(org, &session.id), session::KIND, session)?.expiring_at(session.expires_at.timestamp());
     item.version = version;
     Ok(item)
 }
@@ -61,7 +72,19 @@ pub fn activity_item(
         Some(u) => keys::user_items(org, &u.id),
         None => keys::login_activity_of_unknown(org),
     };
-    let sk = format!("{}{}#{}", keys::LOGIN_ACTIVITY_PREFIX, now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), state.new_ulid());
-    let record = LoginActivity { at: now, login: login.to_owned(), outcome, ip: client.ip.clone(), user_agent: client.user_agent.clone() };
-    Ok(item(Key::new(pk, sk), user::LOGIN_ACTIVITY_KIND, &record)?.expiring_at((now + Duration::days(ACTIVITY_TTL_DAYS)).timestamp()))
+    let sk = format!(
+        "{}{}#{}",
+        keys::LOGIN_ACTIVITY_PREFIX,
+        now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        state.new_ulid()
+    );
+    let record = LoginActivity {
+        at: now,
+        login: login.to_owned(),
+        outcome,
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+    };
+    Ok(item(Key::new(pk, sk), user::LOGIN_ACTIVITY_KIND, &record)?
+        .expiring_at((now + Duration::days(ACTIVITY_TTL_DAYS)).timestamp()))
 }

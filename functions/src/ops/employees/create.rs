@@ -80,8 +80,13 @@ pub struct CreateEmployeeRequest {
         (status = 409, description = "Employee number, email or username already in use", body = Problem),
         (status = 422, body = Problem),
     ))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Body(req): Body<CreateEmployeeRequest>) -> AppResult<Created<EmployeeView>> {
-    let granted = authorize(state.store.as_ref(), &principal, Permission::EmployeesCreate, Resource::Organisation).await?;
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(req): Body<CreateEmployeeRequest>,
+) -> AppResult<Created<EmployeeView>> {
+    let granted =
+        authorize(state.store.as_ref(), &principal, Permission::EmployeesCreate, Resource::Organisation).await?;
     let employee = parse(&req, UserId::from_ulid(state.new_ulid()), state.now())?;
     let password_hash = match req.password {
         Some(p) => Some(password::hash_off_thread(p, state.random.clone()).await?),
@@ -117,7 +122,10 @@ pub(crate) fn user_ops(org: &OrgSlug, employee: &User, password_hash: Option<Str
     let mut out = UserOps {
         ops: vec![
             TxOp::put(item(keys::user(org, &employee.id), user::KIND, employee)?, Condition::NotExists),
-            TxOp::put(item(keys::credential(org, &employee.id), user::CREDENTIAL_KIND, &credential)?, Condition::NotExists),
+            TxOp::put(
+                item(keys::credential(org, &employee.id), user::CREDENTIAL_KIND, &credential)?,
+                Condition::NotExists,
+            ),
         ],
         claims: vec![None, None],
     };
@@ -127,7 +135,12 @@ pub(crate) fn user_ops(org: &OrgSlug, employee: &User, password_hash: Option<Str
         Ok(())
     };
     if let Some(number) = &employee.employee_number {
-        unique(keys::employee_number(org, number), user::EMPLOYEE_NUMBER_KIND, "employee_number", "employee-number-taken")?;
+        unique(
+            keys::employee_number(org, number),
+            user::EMPLOYEE_NUMBER_KIND,
+            "employee_number",
+            "employee-number-taken",
+        )?;
     }
     if let Some(email) = &employee.email {
         unique(keys::login(org, email.as_str()), user::LOGIN_KIND, "email", "email-taken")?;
@@ -152,7 +165,9 @@ pub(crate) async fn commit(state: &AppState, user: UserOps, before: Vec<(TxOp, A
             let taken: Vec<_> = failed.iter().filter_map(|i| user.claims.get(i - offset).copied().flatten()).collect();
             let fields = taken.iter().map(|(f, _)| f.replace('_', " ")).collect::<Vec<_>>().join(" and ");
             match taken.first() {
-                Some((_, kind)) => Err(AppError::conflict(kind, format!("{fields} already in use in this organisation"))),
+                Some((_, kind)) => {
+                    Err(AppError::conflict(kind, format!("{fields} already in use in this organisation")))
+                }
                 None => Err(AppError::Store(StoreError::TransactionCanceled { failed })),
             }
         }
@@ -190,21 +205,20 @@ fn parse(req: &CreateEmployeeRequest, id: UserId, now: chrono::DateTime<chrono::
         v.fail("email", "an employee needs an email or a username to log in");
     }
     if let Some(p) = &req.password {
-        let logins: Vec<&str> = [req.username.as_deref(), req.email.as_deref().and_then(|e| e.split('@').next())].into_iter().flatten().collect();
+        let logins: Vec<&str> = [req.username.as_deref(), req.email.as_deref().and_then(|e| e.split('@').next())]
+            .into_iter()
+            .flatten()
+            .collect();
         if let Err(why) = password::check_policy(p, &logins) {
             v.fail("password", why);
         }
     }
     let address = req.address.as_ref().and_then(|a| Address::parse(a, "address", &mut v));
-    if let Some(b) = req.birthday {
-        if b >= today || b.year() < 1900 {
-            v.fail("birthday", "must be a past date after 1900");
-        }
+    if req.birthday.is_some_and(|b| b >= today || b.year() < 1900) {
+        v.fail("birthday", "must be a past date after 1900");
     }
-    if let Some(d) = req.employment_date {
-        if d.year() < 1950 || d > today + chrono::Duration::days(366) {
-            v.fail("employment_date", "must be after 1950 and at most a year ahead");
-        }
+    if req.employment_date.is_some_and(|d| d.year() < 1950 || d > today + chrono::Duration::days(366)) {
+        v.fail("employment_date", "must be after 1950 and at most a year ahead");
     }
     let comments = v.check_opt("comments", req.comments.as_deref().map(Comment::parse));
     let mut tags = Vec::new();

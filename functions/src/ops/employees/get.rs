@@ -29,7 +29,11 @@ fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/employees/{employee_id}", tag = "employees", security(("bearer" = [])),
     params(("employee_id" = String, Path, description = "The employee's user id")),
     responses((status = 200, body = EmployeeView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Path(employee_id): Path<String>) -> AppResult<Json<EmployeeView>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(employee_id): Path<String>,
+) -> AppResult<Json<EmployeeView>> {
     let id = path_id(&employee_id, "employee", UserId::parse)?;
     authorize(state.store.as_ref(), &principal, Permission::EmployeesView, Resource::User(id)).await?;
     let employee = user::load(state.store.as_ref(), &principal.org, &id).await?;

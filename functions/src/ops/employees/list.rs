@@ -29,10 +29,18 @@ fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/v1/employees", tag = "employees", security(("bearer" = [])), params(PageParams),
     responses((status = 200, body = Paged<EmployeeView>), (status = 403, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Params(page): Params<PageParams>) -> AppResult<Json<Paged<EmployeeView>>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Params(page): Params<PageParams>,
+) -> AppResult<Json<Paged<EmployeeView>>> {
     authorize(state.store.as_ref(), &principal, Permission::EmployeesView, Resource::Organisation).await?;
     let query = Query::table(keys::users(&principal.org)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
-    let items = result.items.iter().map(|i| i.parse::<User>().map(|u| EmployeeView::from(&u))).collect::<Result<Vec<_>, _>>()?;
+    let items = result
+        .items
+        .iter()
+        .map(|i| i.parse::<User>().map(|u| EmployeeView::from(&u)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(Paged::from_page(&result, items)))
 }

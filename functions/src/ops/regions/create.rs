@@ -37,13 +37,20 @@ pub struct CreateRegionRequest {
 #[utoipa::path(post, path = "/v1/regions", tag = "regions", security(("bearer" = [])), request_body = CreateRegionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
     responses((status = 201, body = Region), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Body(req): Body<CreateRegionRequest>) -> AppResult<Created<Region>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(req): Body<CreateRegionRequest>,
+) -> AppResult<Created<Region>> {
     authorize(state.store.as_ref(), &principal, Permission::RegionsCreate, Resource::Organisation).await?;
     let mut v = Validator::new();
     let name = v.check("name", Name::parse(&req.name));
     v.finish()?;
     let Some(name) = name else { return Err(guardpost_shared::AppError::invalid("name", "required")) };
     let region = Region { id: RegionId::from_ulid(state.new_ulid()), name: name.into_inner(), created_at: state.now() };
-    state.store.put(item(keys::region(&principal.org, &region.id), region::KIND, &region)?, Condition::NotExists).await?;
+    state
+        .store
+        .put(item(keys::region(&principal.org, &region.id), region::KIND, &region)?, Condition::NotExists)
+        .await?;
     Ok(Created(region))
 }

@@ -28,7 +28,11 @@ fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/v1/regions", tag = "regions", security(("bearer" = [])), params(PageParams),
     responses((status = 200, body = Paged<Region>), (status = 403, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Params(page): Params<PageParams>) -> AppResult<Json<Paged<Region>>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Params(page): Params<PageParams>,
+) -> AppResult<Json<Paged<Region>>> {
     authorize(state.store.as_ref(), &principal, Permission::RegionsView, Resource::Organisation).await?;
     let query = Query::table(keys::regions(&principal.org)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;

@@ -17,8 +17,13 @@ use utoipa_axum::routes;
 
 use crate::registry::{Access, Operation};
 
-pub const OPERATION: Operation =
-    Operation { id: "create-site", method: "POST", path: "/v1/sites", access: Access::Requires(Permission::SitesCreate), router };
+pub const OPERATION: Operation = Operation {
+    id: "create-site",
+    method: "POST",
+    path: "/v1/sites",
+    access: Access::Requires(Permission::SitesCreate),
+    router,
+};
 
 fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
@@ -44,7 +49,11 @@ pub struct CreateSiteRequest {
 #[utoipa::path(post, path = "/v1/sites", tag = "sites", security(("bearer" = [])), request_body = CreateSiteRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
     responses((status = 201, body = Site), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Body(req): Body<CreateSiteRequest>) -> AppResult<Created<Site>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(req): Body<CreateSiteRequest>,
+) -> AppResult<Created<Site>> {
     authorize(state.store.as_ref(), &principal, Permission::SitesCreate, Resource::Organisation).await?;
     let mut v = Validator::new();
     let name = v.check("name", Name::parse(&req.name));
@@ -61,7 +70,10 @@ pub async fn handler(State(state): State<AppState>, principal: Principal, Body(r
             let parent = get::<Site>(state.store.as_ref(), &keys::site(org, &parent_id)).await?;
             let parent = parent.ok_or_else(|| AppError::invalid("parent_site_id", "no such site"))?.record;
             if parent.kind != SiteKind::Master {
-                return Err(AppError::invalid("parent_site_id", "is not a master site; only master sites have sub-sites"));
+                return Err(AppError::invalid(
+                    "parent_site_id",
+                    "is not a master site; only master sites have sub-sites",
+                ));
             }
             if kind == SiteKind::Master {
                 return Err(AppError::invalid("kind", "a sub-site cannot itself be a master site (one level deep)"));
@@ -72,7 +84,9 @@ pub async fn handler(State(state): State<AppState>, principal: Principal, Body(r
             parent.region_id
         }
         (None, Some(region_id)) => {
-            region::load(state.store.as_ref(), org, &region_id).await.map_err(|_| AppError::invalid("region_id", "no such region"))?;
+            region::load(state.store.as_ref(), org, &region_id)
+                .await
+                .map_err(|_| AppError::invalid("region_id", "no such region"))?;
             region_id
         }
         (None, None) => return Err(AppError::invalid("region_id", "required (or give parent_site_id)")),

@@ -28,7 +28,11 @@ fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])),
     params(("site_id" = String, Path)),
     responses((status = 200, body = Site), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Path(site_id): Path<String>) -> AppResult<Json<Site>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(site_id): Path<String>,
+) -> AppResult<Json<Site>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
     // Existence first, so another organisation's id answers 404 whatever the caller's rights.
     let site = site::load(state.store.as_ref(), &principal.org, &id).await?;

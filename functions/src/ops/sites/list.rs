@@ -19,8 +19,13 @@ use utoipa_axum::routes;
 
 use crate::registry::{Access, Operation};
 
-pub const OPERATION: Operation =
-    Operation { id: "list-sites", method: "GET", path: "/v1/sites", access: Access::Requires(Permission::SitesView), router };
+pub const OPERATION: Operation = Operation {
+    id: "list-sites",
+    method: "GET",
+    path: "/v1/sites",
+    access: Access::Requires(Permission::SitesView),
+    router,
+};
 
 fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
@@ -40,12 +45,18 @@ pub struct SiteFilter {
 
 #[utoipa::path(get, path = "/v1/sites", tag = "sites", security(("bearer" = [])), params(SiteFilter),
     responses((status = 200, body = Paged<Site>), (status = 403, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Params(filter): Params<SiteFilter>) -> AppResult<Json<Paged<Site>>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Params(filter): Params<SiteFilter>,
+) -> AppResult<Json<Paged<Site>>> {
     authorize(state.store.as_ref(), &principal, Permission::SitesView, Resource::Organisation).await?;
     let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() };
     let org = &principal.org;
     let query = match (&filter.parent_site_id, &filter.region_id) {
-        (Some(_), Some(_)) => return Err(AppError::invalid("parent_site_id", "filter by parent_site_id or region_id, not both")),
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid("parent_site_id", "filter by parent_site_id or region_id, not both"));
+        }
         (Some(parent), None) => {
             let parent = SiteId::parse(parent).map_err(|_| AppError::invalid("parent_site_id", "is not a valid id"))?;
             Query::gsi1(keys::sub_sites(org, &parent))

@@ -6,9 +6,9 @@ use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{SiteId, UserId};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem, path_id};
+use guardpost_shared::records::keys;
 use guardpost_shared::records::site;
 use guardpost_shared::records::user::{self, SiteAssignment, User};
-use guardpost_shared::records::keys;
 use guardpost_shared::store::{Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -32,13 +32,19 @@ fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/v1/sites/{site_id}/employees", tag = "sites", security(("bearer" = [])),
     params(("site_id" = String, Path), PageParams),
     responses((status = 200, body = Paged<EmployeeView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Path(site_id): Path<String>, Params(page): Params<PageParams>) -> AppResult<Json<Paged<EmployeeView>>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(site_id): Path<String>,
+    Params(page): Params<PageParams>,
+) -> AppResult<Json<Paged<EmployeeView>>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
     site::load(state.store.as_ref(), &principal.org, &id).await?;
     authorize(state.store.as_ref(), &principal, Permission::SiteEmployeesView, Resource::Site(id)).await?;
     let query = Query::gsi1(keys::site_employees(&principal.org, &id)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
-    let ids: Vec<UserId> = result.items.iter().map(|i| i.parse::<SiteAssignment>().map(|a| a.user_id)).collect::<Result<_, _>>()?;
+    let ids: Vec<UserId> =
+        result.items.iter().map(|i| i.parse::<SiteAssignment>().map(|a| a.user_id)).collect::<Result<_, _>>()?;
     let user_keys: Vec<_> = ids.iter().map(|u| keys::user(&principal.org, u)).collect();
     let mut users: Vec<User> = Vec::new();
     if !user_keys.is_empty() {

@@ -28,7 +28,11 @@ fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(delete, path = "/v1/sites/{site_id}/employees/{employee_id}", tag = "sites", security(("bearer" = [])),
     params(("site_id" = String, Path), ("employee_id" = String, Path)),
     responses((status = 204, description = "Unassigned"), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Path((site_id, employee_id)): Path<(String, String)>) -> AppResult<NoContent> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((site_id, employee_id)): Path<(String, String)>,
+) -> AppResult<NoContent> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let user_id = path_id(&employee_id, "employee", UserId::parse)?;
     authorize(state.store.as_ref(), &principal, Permission::SiteEmployeesAssign, Resource::Site(site_id)).await?;

@@ -45,7 +45,12 @@ pub struct UpdateSiteRequest {
 #[utoipa::path(patch, path = "/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])), request_body = UpdateSiteRequest,
     params(("site_id" = String, Path)),
     responses((status = 200, body = Site), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn handler(State(state): State<AppState>, principal: Principal, Path(site_id): Path<String>, Body(req): Body<UpdateSiteRequest>) -> AppResult<Json<Site>> {
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(site_id): Path<String>,
+    Body(req): Body<UpdateSiteRequest>,
+) -> AppResult<Json<Site>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
     let current = site::load(state.store.as_ref(), &principal.org, &id).await?;
     authorize(state.store.as_ref(), &principal, Permission::SitesEdit, Resource::Site(id)).await?;
@@ -61,7 +66,9 @@ pub async fn handler(State(state): State<AppState>, principal: Principal, Path(s
         if site.parent_site_id.is_some() && region_id != site.region_id {
             return Err(AppError::invalid("region_id", "a sub-site stays in its master site's region"));
         }
-        region::load(state.store.as_ref(), &principal.org, &region_id).await.map_err(|_| AppError::invalid("region_id", "no such region"))?;
+        region::load(state.store.as_ref(), &principal.org, &region_id)
+            .await
+            .map_err(|_| AppError::invalid("region_id", "no such region"))?;
         if site.kind == SiteKind::Master && region_id != site.region_id {
             let subs = state.store.query(&Query::gsi1(keys::sub_sites(&principal.org, &site.id)).limit(1)).await?;
             if !subs.items.is_empty() {

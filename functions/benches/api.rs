@@ -1,0 +1,236 @@
+//! Request latency and store round trips of a few operations, driven in-process through the
+//! production router (no socket) over SQLite in a temporary directory.
+//!
+//! Run: `cargo bench -p guardpost --bench api` (BENCH_ITERS overrides the iteration counts).
+//! The results are recorded in docs/BENCHMARKS.md.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Method, Request, StatusCode, header};
+use guardpost::bootstrap::{NewOrganisation, bootstrap};
+use guardpost_shared::auth::TokenKeys;
+use guardpost_shared::clock::{Clock, OsRandom, SystemClock};
+use guardpost_shared::store::counting::CountingStore;
+use guardpost_shared::store::sqlite::SqliteStore;
+use guardpost_shared::{AppState, Settings};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const ORG: &str = "bench";
+const ADMIN_EMAIL: &str = "admin@bench.example";
+const PASSWORD: &str = "Tr0ubadour-Staple-Horse";
+const WARM_UP: usize = 10;
+
+/// Builds the `i`-th request of a measured operation.
+type MakeReq<'a> = Box<dyn Fn(usize) -> Req + 'a>;
+
+/// One request: method, path, bearer token and JSON body.
+struct Req {
+    method: Method,
+    uri: String,
+    token: Option<String>,
+    body: Option<Value>,
+}
+
+impl Req {
+    fn new(method: Method, uri: impl Into<String>, token: Option<&str>, body: Option<Value>) -> Self {
+        Self { method, uri: uri.into(), token: token.map(str::to_owned), body }
+    }
+    fn get(uri: &str, token: &str) -> Self {
+        Self::new(Method::GET, uri, Some(token), None)
+    }
+    fn post(uri: &str, token: Option<&str>, body: Value) -> Self {
+        Self::new(Method::POST, uri, token, Some(body))
+    }
+}
+
+/// The router under test and the counter behind its store.
+struct Bench {
+    app: Router,
+    counter: Arc<CountingStore>,
+}
+
+impl Bench {
+    /// Sends a request; answers its status, its JSON body (or null) and its duration, which
+    /// covers routing, every layer, the handler and reading the whole response body.
+    async fn call(&self, req: Req) -> (StatusCode, Value, Duration) {
+        let mut request = Request::builder().method(req.method).uri(&req.uri);
+        if let Some(token) = &req.token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match &req.body {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(serde_json::to_vec(json).expect("serialising a request body"))
+            }
+            None => Body::empty(),
+        };
+        let request = request.body(body).expect("building a request");
+        let start = Instant::now();
+        let response = self.app.clone().oneshot(request).await.expect("the router is infallible");
+        let status = response.status();
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("reading the body");
+        let elapsed = start.elapsed();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), elapsed)
+    }
+
+    /// A request that must succeed; answers its JSON body.
+    async fn ok(&self, req: Req) -> Value {
+        let uri = req.uri.clone();
+        let (status, json, _) = self.call(req).await;
+        assert!(status.is_success(), "{uri}: {status} {json}");
+        json
+    }
+
+    async fn login(&self, login: &str) -> String {
+        let body = json!({ "org": ORG, "login": login, "password": PASSWORD });
+        let answer = self.ok(Req::post("/v1/auth/login", None, body)).await;
+        answer["access_token"].as_str().expect("login answers an access_token").to_owned()
+    }
+
+    /// Sends `WARM_UP + iters` requests built by `make(i)` one after the other, times the last
+    /// `iters`, and checks that each of them makes the same number of store round trips.
+    async fn measure(&self, name: &str, iters: usize, make: impl Fn(usize) -> Req) -> Row {
+        let mut samples = Vec::with_capacity(iters);
+        let mut round_trips = None;
+        for i in 0..WARM_UP + iters {
+            self.counter.take();
+            let (status, json, elapsed) = self.call(make(i)).await;
+            let calls = self.counter.take();
+            assert!(status.is_success(), "{name}: {status} {json}");
+            if i >= WARM_UP {
+                let first = *round_trips.get_or_insert(calls);
+                assert_eq!(first, calls, "{name}: store round trips vary between requests");
+                samples.push(elapsed);
+            }
+        }
+        samples.sort_unstable();
+        let micros = |d: Duration| d.as_secs_f64() * 1e6;
+        let at = |q: f64| micros(samples[((samples.len() - 1) as f64 * q).round() as usize]);
+        let mean = samples.iter().copied().map(micros).sum::<f64>() / samples.len() as f64;
+        let round_trips = round_trips.unwrap_or(0);
+        Row { name: name.to_owned(), iters, p50: at(0.50), p99: at(0.99), mean, round_trips }
+    }
+}
+
+struct Row {
+    name: String,
+    iters: usize,
+    p50: f64,
+    p99: f64,
+    mean: f64,
+    round_trips: u64,
+}
+
+fn iterations(default: usize) -> usize {
+    std::env::var("BENCH_ITERS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default)
+}
+
+fn machine() -> (String, String, String) {
+    let cores = std::thread::available_parallelism().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    (cores, cpu, commit)
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("creating a temporary directory");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sqlite = SqliteStore::open(&dir.path().join("guardpost.db"), clock.clone()).expect("opening SQLite");
+    let counter = Arc::new(CountingStore::new(Arc::new(sqlite)));
+    let state = AppState {
+        store: counter.clone(),
+        clock,
+        random: Arc::new(OsRandom),
+        tokens: Arc::new(TokenKeys::from_secret(&[7u8; 32]).expect("token keys")),
+        settings: Arc::new(Settings::default()),
+    };
+    let organisation = NewOrganisation {
+        slug: ORG.into(),
+        name: "Bench Security".into(),
+        admin_email: ADMIN_EMAIL.into(),
+        admin_password: PASSWORD.into(),
+    };
+    bootstrap(&state, organisation).await.expect("bootstrapping the organisation");
+    // The production router, every layer included; no tracing subscriber, so no log output.
+    let bench = Bench { app: guardpost::app::local_app(state), counter };
+
+    // Fixtures: a region with 50 sites, and a guard assigned to 5 of them.
+    let admin = bench.login(ADMIN_EMAIL).await;
+    let region = bench.ok(Req::post("/v1/regions", Some(&admin), json!({ "name": "North" }))).await;
+    let mut sites = Vec::new();
+    for i in 0..50 {
+        let tz = "America/Toronto";
+        let site = json!({ "name": format!("Site {i:02}"), "region_id": region["id"], "time_zone": tz });
+        let site = bench.ok(Req::post("/v1/sites", Some(&admin), site)).await;
+        sites.push(site["id"].as_str().expect("a site id").to_owned());
+    }
+    let guard = json!({ "employee_number": "G1", "first_name": "Gina", "last_name": "Guard",
+        "username": "gina", "password": PASSWORD });
+    let guard = bench.ok(Req::post("/v1/employees", Some(&admin), guard)).await;
+    let guard_id = guard["id"].as_str().expect("an employee id");
+    for site in &sites[..5] {
+        let uri = format!("/v1/sites/{site}/employees/{guard_id}");
+        bench.ok(Req::new(Method::PUT, uri, Some(&admin), None)).await;
+    }
+    let guard = bench.login("gina").await;
+    let count = |v: Value| v["items"].as_array().map(Vec::len);
+    assert_eq!(count(bench.ok(Req::get("/v1/me/sites", &guard)).await), Some(5));
+    assert_eq!(count(bench.ok(Req::get("/v1/sites", &admin)).await), Some(50), "one default page");
+
+    // Employees with a unique number, username and email per request.
+    let admin = admin.as_str();
+    let employee = |prefix: &'static str, password: bool| {
+        move |i: usize| {
+            let mut body = json!({
+                "employee_number": format!("{prefix}{i}"), "first_name": "Bench", "last_name": "Employee",
+                "username": format!("{prefix}user{i}"), "email": format!("{prefix}{i}@bench.example"),
+            });
+            if password {
+                body["password"] = json!(PASSWORD);
+            }
+            Req::post("/v1/employees", Some(admin), body)
+        }
+    };
+    let login = json!({ "org": ORG, "login": ADMIN_EMAIL, "password": PASSWORD });
+    let (slow, fast) = (iterations(200), iterations(1000));
+    let cases: [(&str, usize, MakeReq<'_>); 5] = [
+        ("POST /v1/auth/login (admin)", slow, Box::new(|_| Req::post("/v1/auth/login", None, login.clone()))),
+        ("POST /v1/employees (no password)", fast, Box::new(employee("n", false))),
+        ("POST /v1/employees (with password)", slow, Box::new(employee("p", true))),
+        ("GET /v1/sites (50 sites)", fast, Box::new(|_| Req::get("/v1/sites", admin))),
+        ("GET /v1/me/sites (5 assigned)", fast, Box::new(|_| Req::get("/v1/me/sites", &guard))),
+    ];
+    let mut rows = Vec::new();
+    for (name, iters, make) in cases {
+        rows.push(bench.measure(name, iters, make).await);
+    }
+
+    let (cores, cpu, commit) = machine();
+    println!("Machine: {cores} cores, {cpu}; commit {commit}; {WARM_UP} warm-up requests per operation\n");
+    println!("| Operation | Iterations | p50 (µs) | p99 (µs) | Mean (µs) | Store round trips |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        println!("| `{}` | {} | {:.0} | {:.0} | {:.0} | {} |", r.name, r.iters, r.p50, r.p99, r.mean, r.round_trips);
+    }
+}

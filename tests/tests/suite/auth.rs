@@ -1,0 +1,110 @@
+//! Logging in and out, refresh rotation, lockout, and sessions re-checked on every request.
+
+use chrono::Duration;
+use guardpost_shared::records::keys;
+use guardpost_shared::store::Query;
+use guardpost_tests::{ADMIN_PASSWORD, Backend, TestApp, on_both_stores};
+use reqwest::Method;
+use serde_json::json;
+
+on_both_stores!(
+    unknown_users_and_wrong_passwords_get_the_same_answer_and_are_recorded,
+    ten_failures_lock_a_login_for_fifteen_minutes,
+    refresh_rotates_and_a_reused_token_ends_the_session,
+    logout_ends_the_session_on_the_next_request,
+    access_tokens_expire_after_fifteen_minutes,
+);
+
+async fn unknown_users_and_wrong_passwords_get_the_same_answer_and_are_recorded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let wrong = app.login_as("acme", &app.admin_email, "not-the-password-1").await.expect(401);
+    let unknown = app.login_as("acme", "nobody@acme.example", "not-the-password-1").await.expect(401);
+    let no_org = app.login_as("no-such-org", "nobody@acme.example", "not-the-password-1").await.expect(401);
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.body, no_org.body);
+    assert_eq!(wrong.problem_type(), "invalid-credentials");
+
+    app.advance(Duration::seconds(1));
+    let admin = app.admin().await;
+    let me = app.get("/v1/me", &admin.access_token).await.expect(200);
+    let org = guardpost_shared::domain::OrgSlug::parse("acme").unwrap();
+    let user = guardpost_shared::domain::UserId::parse(me.body["user"]["id"].as_str().unwrap()).unwrap();
+    let page = app
+        .state
+        .store
+        .query(&Query::table(keys::user_items(&org, &user)).prefix(keys::LOGIN_ACTIVITY_PREFIX))
+        .await
+        .unwrap();
+    let outcomes: Vec<_> = page.items.iter().map(|i| i.data["outcome"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(outcomes, vec!["wrong_password", "success"]);
+    assert!(page.items.iter().all(|i| i.data["ip"] == "127.0.0.1"), "the caller's address is recorded");
+}
+
+async fn ten_failures_lock_a_login_for_fifteen_minutes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for _ in 0..10 {
+        app.login_as("acme", &app.admin_email, "not-the-password-1").await.expect(401);
+    }
+    let locked = app.login_as("acme", &app.admin_email, ADMIN_PASSWORD).await.expect(429);
+    assert_eq!(locked.problem_type(), "too-many-login-attempts");
+    assert!(locked.headers.contains_key("retry-after"));
+    // Unknown logins lock the same way, so a lockout reveals nothing about who exists.
+    for _ in 0..10 {
+        app.login_as("acme", "ghost@acme.example", "not-the-password-1").await.expect(401);
+    }
+    app.login_as("acme", "ghost@acme.example", "not-the-password-1").await.expect(429);
+
+    app.advance(Duration::minutes(15) + Duration::seconds(1));
+    app.login_as("acme", &app.admin_email, ADMIN_PASSWORD).await.expect(200);
+}
+
+async fn refresh_rotates_and_a_reused_token_ends_the_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.admin().await;
+    let refreshed = app
+        .call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": first.refresh_token})))
+        .await
+        .expect(200);
+    let second_refresh = refreshed.body["refresh_token"].as_str().unwrap().to_owned();
+    let second_access = refreshed.body["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(second_refresh, first.refresh_token);
+    assert_eq!(refreshed.body["token_type"], "Bearer");
+    app.get("/v1/me", &second_access).await.expect(200);
+
+    // The old token again: theft is assumed and the whole session ends.
+    app.call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": first.refresh_token})))
+        .await
+        .expect(401);
+    app.call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": second_refresh}))).await.expect(401);
+    app.get("/v1/me", &second_access).await.expect(401);
+    app.call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": "acme.garbage.token"})))
+        .await
+        .expect(401);
+}
+
+async fn logout_ends_the_session_on_the_next_request(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let session = app.admin().await;
+    let other = app.admin().await;
+    app.get("/v1/me", &session.access_token).await.expect(200);
+    app.call(Method::POST, "/v1/auth/logout", None, Some(json!({"refresh_token": session.refresh_token})))
+        .await
+        .expect(204);
+    let after = app.get("/v1/me", &session.access_token).await.expect(401);
+    assert_eq!(after.problem_type(), "unauthenticated");
+    app.get("/v1/me", &other.access_token).await.expect(200);
+}
+
+async fn access_tokens_expire_after_fifteen_minutes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let session = app.admin().await;
+    app.advance(Duration::minutes(15));
+    app.get("/v1/me", &session.access_token).await.expect(401);
+    let fresh = app
+        .call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": session.refresh_token})))
+        .await
+        .expect(200);
+    app.get("/v1/me", fresh.body["access_token"].as_str().unwrap()).await.expect(200);
+    app.get("/v1/me", "not-a-jwt").await.expect(401);
+    app.call(Method::GET, "/v1/me", None, None).await.expect(401);
+}

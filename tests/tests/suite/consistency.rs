@@ -1,0 +1,88 @@
+//! The operation registry, `infra/template.yaml`, `events/` and the OpenAPI document describe the
+//! same operations: each has a function, an event, a route and an OpenAPI entry, and nothing
+//! else exists.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use guardpost::registry::{Access, OPERATIONS};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+type Route = (String, String, String);
+
+fn registry() -> BTreeSet<Route> {
+    OPERATIONS.iter().map(|op| (op.id.to_owned(), op.method.to_owned(), op.path.to_owned())).collect()
+}
+
+/// (operation, method, path) of every function in the template, read block by block.
+fn template_functions() -> BTreeSet<Route> {
+    let text = std::fs::read_to_string(repo().join("infra/template.yaml")).unwrap();
+    let mut found = BTreeSet::new();
+    for block in text.split("Type: AWS::Serverless::Function").skip(1) {
+        let value = |key: &str| {
+            block
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().trim_matches('"').to_owned()))
+                .unwrap_or_default()
+        };
+        found.insert((value("GUARDPOST_OPERATION:"), value("Method:"), value("Path:")));
+    }
+    found
+}
+
+#[test]
+fn every_operation_has_exactly_one_function_in_the_template() {
+    assert_eq!(template_functions(), registry());
+}
+
+#[test]
+fn every_operation_has_exactly_one_sample_event_with_its_route() {
+    let mut found = BTreeSet::new();
+    for entry in std::fs::read_dir(repo().join("events")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let (method, route) = event["routeKey"].as_str().unwrap().split_once(' ').unwrap();
+            found.insert((
+                path.file_stem().unwrap().to_string_lossy().into_owned(),
+                method.to_owned(),
+                route.to_owned(),
+            ));
+        }
+    }
+    assert_eq!(found, registry());
+}
+
+#[test]
+fn every_operation_is_in_the_openapi_document_and_nothing_else_is() {
+    let doc = serde_json::to_value(guardpost::app::openapi()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let registered: BTreeSet<_> = OPERATIONS.iter().map(|op| (op.method.to_owned(), op.path.to_owned())).collect();
+    assert_eq!(documented, registered);
+}
+
+#[test]
+fn operation_ids_are_unique_and_only_the_self_proving_ones_are_public() {
+    let ids: BTreeSet<_> = OPERATIONS.iter().map(|op| op.id).collect();
+    assert_eq!(ids.len(), OPERATIONS.len());
+    let public: BTreeSet<_> = OPERATIONS.iter().filter(|op| op.access == Access::Public).map(|op| op.id).collect();
+    assert_eq!(public, BTreeSet::from(["health", "login", "refresh-token", "logout"]));
+}
+
+#[test]
+fn openapi_documents_problem_answers_and_bearer_auth() {
+    let doc = serde_json::to_value(guardpost::app::openapi()).unwrap();
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+}

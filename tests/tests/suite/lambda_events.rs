@@ -1,0 +1,85 @@
+//! Every sample event in `events/` goes through the real Lambda adapter: lambda_http turns the
+//! API Gateway payload into a request, the operation's own router (as its function would build
+//! it) answers, and the answer is the one a client should get.
+
+use std::path::Path;
+
+use guardpost_tests::{ADMIN_PASSWORD, Backend, TestApp};
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+/// (operation, expected status) in an order where each event's preconditions hold.
+const RUNS: &[(&str, u16)] = &[
+    ("health", 200),
+    ("login", 200),
+    ("get-me", 200),
+    ("create-region", 201),
+    ("list-regions", 200),
+    ("create-site", 201),
+    ("list-sites", 200),
+    ("get-site", 200),
+    ("update-site", 200),
+    ("assign-site-employee", 204),
+    ("list-site-employees", 200),
+    ("list-my-sites", 200),
+    ("unassign-site-employee", 204),
+    ("create-employee", 201),
+    ("list-employees", 200),
+    ("get-employee", 200),
+    ("refresh-token", 200),
+    ("logout", 204),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_event_is_answered_through_the_lambda_adapter() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.add_org("demo", "admin@demo.example").await;
+    let login = |org: &str| {
+        let org = org.to_owned();
+        let app = &app;
+        async move { app.login_as(&org, "admin@demo.example", ADMIN_PASSWORD).await.expect(200).body }
+    };
+    let main = login("demo").await;
+    let for_logout = login("demo").await;
+    let token = main["access_token"].as_str().unwrap().to_owned();
+    let region = app.create_region(&token, "Seed region").await;
+    let site = app.create_site(&token, json!({"name": "Seed site", "region_id": region, "time_zone": "UTC"})).await;
+    let employee = app.create_employee(&token, "SEED-1", "seeded", "correct-horse-battery-7").await;
+    let replacements = [
+        ("REPLACE_WITH_ACCESS_TOKEN", token.clone()),
+        ("REPLACE_WITH_PASSWORD", ADMIN_PASSWORD.to_owned()),
+        ("REPLACE_WITH_REGION_ID", region),
+        ("REPLACE_WITH_SITE_ID", site),
+        ("REPLACE_WITH_EMPLOYEE_ID", employee),
+    ];
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+    for (operation, expected) in RUNS {
+        let mut text = std::fs::read_to_string(dir.join(format!("{operation}.json"))).unwrap();
+        for (placeholder, value) in &replacements {
+            text = text.replace(placeholder, value);
+        }
+        let refresh = if *operation == "logout" { &for_logout } else { &main };
+        text = text.replace("REPLACE_WITH_REFRESH_TOKEN", refresh["refresh_token"].as_str().unwrap());
+        assert!(!text.contains("REPLACE_WITH"), "{operation}: a placeholder is left");
+
+        let request = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{operation}: not an API Gateway event: {e}"));
+        let router = guardpost::lambda::operation_app(app.state.clone(), operation).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(status, *expected, "{operation}: {}", String::from_utf8_lossy(&body));
+    }
+}
+
+#[tokio::test]
+async fn a_function_serves_only_its_own_operation() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/health.json")).unwrap();
+    let request = lambda_http::request::from_str(&text).unwrap();
+    let router = guardpost::lambda::operation_app(app.state.clone(), "login").unwrap();
+    assert_eq!(router.oneshot(request).await.unwrap().status().as_u16(), 404);
+    assert!(guardpost::lambda::operation_app(app.state.clone(), "no-such-operation").is_err());
+}
