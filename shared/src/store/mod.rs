@@ -1,6 +1,6 @@
 //! The store port: a narrow single-table interface that both adapters (SQLite for the single
 //! process, DynamoDB on AWS) implement with the same semantics. The conformance suite in
-//! `tests/tests/suite/store_conformance.rs` runs the same cases on both.
+//! `shared/tests/conformance.rs` runs the same cases on both.
 //!
 //! Semantics every adapter keeps:
 //! - items are addressed by `(pk, sk)`; two optional global secondary indexes (`gsi1`, `gsi2`);
