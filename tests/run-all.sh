@@ -8,8 +8,9 @@
 # 2. starts moto and DynamoDB Local on free loopback ports and exports their endpoints as
 #    GUARDPOST_TEST_MOTO_ENDPOINT and GUARDPOST_TEST_DDBLOCAL_ENDPOINT (the store conformance
 #    suite and the adapter tests run against both), with throw-away AWS credentials;
-# 3. runs, in order, stopping at the first failure: rustfmt, clippy, the local-only build
-#    (no AWS SDKs), the whole test suite, cfn-lint on the SAM template;
+# 3. runs, in order, stopping at the first failure: rustfmt, clippy, the whole test suite,
+#    cfn-lint on the SAM template, and the README's curl walkthrough against `guardpost serve`
+#    built as the README builds it (no AWS SDKs; tests/readme-walkthrough.sh);
 # 4. stops both servers whatever happened (logs stay in .tools/logs/).
 #
 # Needs: cargo (with rustfmt, clippy; cargo-nextest if present), python3 with venv and pip,
@@ -239,10 +240,10 @@ test_counts() {
 
 step "rustfmt" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --all-features -- -D warnings
-step "local-only build (no AWS SDKs)" cargo check -p guardpost --no-default-features
 rm -f "$TESTS_LOG"
 step "tests" run_tests
 step "cfn-lint" "$VENV/bin/cfn-lint" infra/template.yaml
+step "README walkthrough (local build, no AWS SDKs)" bash tests/readme-walkthrough.sh
 
 print_summary
 log "run-all: all steps passed"
