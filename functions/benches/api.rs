@@ -169,7 +169,7 @@ async fn main() {
         slug: ORG.into(),
         name: "Bench Security".into(),
         admin_email: ADMIN_EMAIL.into(),
-        admin_password: PASSWORD.into(),
+        admin_password: PASSWORD.to_owned().into(),
     };
     bootstrap(&state, organisation).await.expect("bootstrapping the organisation");
     // The production router, every layer included; no tracing subscriber, so no log output.

@@ -13,7 +13,7 @@ use axum::response::Response;
 use guardpost_shared::AppState;
 use guardpost_shared::http::ClientIp;
 use guardpost_shared::http::idempotency;
-use guardpost_shared::http::problem::not_found_fallback;
+use guardpost_shared::http::problem::{method_not_allowed, not_found_fallback};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -98,6 +98,7 @@ fn with_layers(router: Router<AppState>, state: AppState) -> Router {
         .on_response(DefaultOnResponse::new().level(Level::INFO));
     router
         .fallback(not_found_fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

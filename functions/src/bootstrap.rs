@@ -3,7 +3,7 @@
 //! the organisation must not exist yet, so running it twice for one org is refused.
 
 use guardpost_shared::auth::password;
-use guardpost_shared::domain::{Email, Name, OrgSlug, UserId};
+use guardpost_shared::domain::{Email, Name, OrgSlug, Secret, UserId};
 use guardpost_shared::records::org::{self, Organisation};
 use guardpost_shared::records::user::{RoleName, User, UserKind, UserStatus};
 use guardpost_shared::records::{item, keys};
@@ -17,7 +17,7 @@ pub struct NewOrganisation {
     pub slug: String,
     pub name: String,
     pub admin_email: String,
-    pub admin_password: String,
+    pub admin_password: Secret,
 }
 
 pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<UserId> {
@@ -25,9 +25,10 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
     let name = Name::parse(&req.name).map_err(|e| AppError::invalid("name", e.to_string()))?;
     let email = Email::parse(&req.admin_email).map_err(|e| AppError::invalid("admin_email", e.to_string()))?;
     let local_part = email.as_str().split('@').next().unwrap_or_default().to_owned();
-    password::check_policy(&req.admin_password, &[&local_part]).map_err(|why| AppError::invalid("password", why))?;
+    password::check_policy(req.admin_password.expose(), &[&local_part])
+        .map_err(|why| AppError::invalid("password", why))?;
     let now = state.now();
-    let hash = password::hash_off_thread(req.admin_password, state.random.clone()).await?;
+    let hash = password::hash_off_thread(req.admin_password.into_exposed(), state.random.clone()).await?;
     let admin = User {
         id: UserId::from_ulid(state.new_ulid()),
         kind: UserKind::Employee,

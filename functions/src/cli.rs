@@ -56,7 +56,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let id = bootstrap(
                 &state,
-                NewOrganisation { slug: org.clone(), name, admin_email: admin_email.clone(), admin_password },
+                NewOrganisation {
+                    slug: org.clone(),
+                    name,
+                    admin_email: admin_email.clone(),
+                    admin_password: admin_password.into(),
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
@@ -123,7 +128,7 @@ async fn seed_demo(state: &AppState, config: &Config) -> anyhow::Result<()> {
         slug: DEMO_ORG.into(),
         name: "Demo Security".into(),
         admin_email: DEMO_ADMIN.into(),
-        admin_password: password.clone(),
+        admin_password: password.clone().into(),
     };
     bootstrap(state, request).await.map_err(|e| anyhow::anyhow!("seeding the demo organisation: {}", describe(&e)))?;
     let shown = if std::io::stdout().is_terminal() {

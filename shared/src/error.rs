@@ -29,6 +29,8 @@ pub enum AppError {
     /// A uniqueness or state conflict; `kind` becomes the problem type.
     #[error("conflict ({kind}): {detail}")]
     Conflict { kind: &'static str, detail: String },
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]

@@ -156,7 +156,7 @@ impl TestApp {
             slug: slug.into(),
             name: format!("{slug} security"),
             admin_email: admin_email.into(),
-            admin_password: ADMIN_PASSWORD.into(),
+            admin_password: ADMIN_PASSWORD.to_owned().into(),
         };
         bootstrap(&self.state, request).await.expect("bootstrap");
     }

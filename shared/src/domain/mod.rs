@@ -8,7 +8,7 @@ mod time_zone;
 
 pub use contact::{Email, Phone, PhoneE164};
 pub use ids::{IdError, OrgSlug, RegionId, SessionId, SiteId, UserId};
-pub use text::{BoundedText, Comment, Name, ShortText, Tag, Username};
+pub use text::{BoundedText, Comment, Name, Secret, ShortText, Tag, Username};
 pub use time_zone::TimeZone;
 
 use serde::Serialize;

@@ -72,6 +72,7 @@ impl AppError {
             }
             Self::NotFound(what) => problem(S::NOT_FOUND, "not-found", "Not found", Some(format!("No such {what}."))),
             Self::Conflict { kind, detail } => problem(S::CONFLICT, kind, "Conflict", Some(detail.clone())),
+            Self::MethodNotAllowed => problem(S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", None),
             Self::PayloadTooLarge => problem(S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", None),
             Self::UnsupportedMediaType => problem(
                 S::UNSUPPORTED_MEDIA_TYPE,
@@ -129,4 +130,9 @@ impl IntoResponse for AppError {
 /// The answer for a route that does not exist.
 pub async fn not_found_fallback() -> AppError {
     AppError::NotFound("route")
+}
+
+/// The answer for a route that exists, with another method.
+pub async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }

@@ -13,6 +13,8 @@ on_both_stores!(
     refresh_rotates_and_a_reused_token_ends_the_session,
     logout_ends_the_session_on_the_next_request,
     access_tokens_expire_after_fifteen_minutes,
+    bootstrap_runs_once_per_organisation,
+    unknown_routes_and_methods_answer_with_problems,
 );
 
 async fn unknown_users_and_wrong_passwords_get_the_same_answer_and_are_recorded(backend: Backend) {
@@ -56,6 +58,59 @@ async fn ten_failures_lock_a_login_for_fifteen_minutes(backend: Backend) {
 
     app.advance(Duration::minutes(15) + Duration::seconds(1));
     app.login_as("acme", &app.admin_email, ADMIN_PASSWORD).await.expect(200);
+    let admin = app.admin().await;
+    let me = app.get("/v1/me", &admin.access_token).await.expect(200);
+    let org = guardpost_shared::domain::OrgSlug::parse("acme").unwrap();
+    let user = guardpost_shared::domain::UserId::parse(me.body["user"]["id"].as_str().unwrap()).unwrap();
+    let page = app
+        .state
+        .store
+        .query(&Query::table(keys::user_items(&org, &user)).prefix(keys::LOGIN_ACTIVITY_PREFIX).limit(100))
+        .await
+        .unwrap();
+    let count = |outcome: &str| page.items.iter().filter(|i| i.data["outcome"] == outcome).count();
+    assert_eq!(
+        (count("wrong_password"), count("locked_out"), count("success")),
+        (10, 1, 2),
+        "every attempt is recorded"
+    );
+}
+
+async fn bootstrap_runs_once_per_organisation(backend: Backend) {
+    use guardpost::bootstrap::{NewOrganisation, bootstrap};
+    let app = TestApp::spawn(backend).await;
+    let again = NewOrganisation {
+        slug: "acme".into(),
+        name: "Acme again".into(),
+        admin_email: "second@acme.example".into(),
+        admin_password: "another-strong-password-9".to_owned().into(),
+    };
+    match bootstrap(&app.state, again).await {
+        Err(guardpost_shared::AppError::Conflict { kind, .. }) => assert_eq!(kind, "organisation-exists"),
+        other => panic!("bootstrap ran twice: {other:?}"),
+    }
+    app.login_as("acme", "second@acme.example", "another-strong-password-9").await.expect(401);
+    app.admin().await;
+}
+
+async fn unknown_routes_and_methods_answer_with_problems(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.admin().await.access_token;
+    let missing = app.get("/v1/nothing-here", &t).await.expect(404);
+    assert_eq!(missing.headers["content-type"], "application/problem+json");
+    let wrong_method = app.call(Method::DELETE, "/v1/regions", Some(&t), None).await.expect(405);
+    assert_eq!(wrong_method.problem_type(), "method-not-allowed");
+    let no_type = app
+        .http
+        .post(format!("{}/v1/regions", app.base))
+        .bearer_auth(&t)
+        .body("{\"name\":\"x\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_type.status().as_u16(), 415);
+    let health = app.call(Method::GET, "/health", None, None).await.expect(200);
+    assert!(health.headers.contains_key("x-request-id"));
 }
 
 async fn refresh_rotates_and_a_reused_token_ends_the_session(backend: Backend) {

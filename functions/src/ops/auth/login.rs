@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::Duration;
 use guardpost_shared::auth::password;
-use guardpost_shared::domain::OrgSlug;
+use guardpost_shared::domain::{OrgSlug, Secret, UserId};
 use guardpost_shared::http::{Body, ClientInfo, Problem};
 use guardpost_shared::records::user::{self, Credential, LoginFailures, LoginName, LoginOutcome, User};
 use guardpost_shared::records::{Versioned, item, keys};
@@ -38,7 +38,7 @@ pub struct LoginRequest {
     pub org: String,
     /// Email address or username.
     pub login: String,
-    pub password: String,
+    pub password: Secret,
 }
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
@@ -54,10 +54,12 @@ pub async fn handler(
 ) -> AppResult<Json<TokenResponse>> {
     let login = req.login.trim().to_lowercase();
     let org = OrgSlug::parse(&req.org).ok();
-    let plausible =
-        !login.is_empty() && login.len() <= 254 && !login.chars().any(char::is_control) && req.password.len() <= 1024;
+    let plausible = !login.is_empty()
+        && login.len() <= 254
+        && !login.chars().any(char::is_control)
+        && req.password.expose().len() <= 1024;
     let Some(org) = org.filter(|_| plausible) else {
-        password::verify_off_thread(req.password, None).await;
+        password::verify_off_thread(req.password.into_exposed(), None).await;
         return Err(AppError::InvalidCredentials);
     };
 
@@ -74,6 +76,8 @@ pub async fn handler(
     if recent.len() >= state.settings.lockout_threshold {
         let oldest = recent.iter().min().copied().unwrap_or(now);
         let retry_after_secs = u64::try_from((oldest + window - now).num_seconds().max(1)).unwrap_or(1);
+        let activity = activity_item(&state, &org, user_id.as_ref(), &login, LoginOutcome::LockedOut, &client)?;
+        state.store.put(activity, Condition::None).await?;
         return Err(AppError::LockedOut { retry_after_secs });
     }
 
@@ -85,7 +89,7 @@ pub async fn handler(
         Some((_, Credential { password_hash: Some(hash), .. })) => Some(hash.clone()),
         _ => None,
     };
-    let verified = password::verify_off_thread(req.password, stored_hash).await;
+    let verified = password::verify_off_thread(req.password.into_exposed(), stored_hash).await;
     let user = found.map(|(u, _)| u);
     match (verified, user) {
         (true, Some(user)) if user.may_log_in() => {
@@ -95,7 +99,7 @@ pub async fn handler(
                 .transact(vec![
                     TxOp::put(session_item(&org, &session, 1)?, Condition::NotExists),
                     TxOp::put(
-                        activity_item(&state, &org, Some(&user), &login, LoginOutcome::Success, &client)?,
+                        activity_item(&state, &org, Some(&user.id), &login, LoginOutcome::Success, &client)?,
                         Condition::None,
                     ),
                     TxOp::Delete { key: keys::login_failures(&org, &login), condition: Condition::None },
@@ -108,7 +112,7 @@ pub async fn handler(
             state
                 .store
                 .put(
-                    activity_item(&state, &org, Some(&user), &login, LoginOutcome::NotAllowed, &client)?,
+                    activity_item(&state, &org, Some(&user.id), &login, LoginOutcome::NotAllowed, &client)?,
                     Condition::None,
                 )
                 .await?;
@@ -116,7 +120,7 @@ pub async fn handler(
         }
         (_, user) => {
             let outcome = if user.is_some() { LoginOutcome::WrongPassword } else { LoginOutcome::UnknownLogin };
-            let activity = activity_item(&state, &org, user.as_ref(), &login, outcome, &client)?;
+            let activity = activity_item(&state, &org, user.as_ref().map(|u| &u.id), &login, outcome, &client)?;
             record_failure(&state, &org, &login, failures, activity).await?;
             Err(AppError::InvalidCredentials)
         }
@@ -127,7 +131,7 @@ async fn read_login(
     state: &AppState,
     org: &OrgSlug,
     login: &str,
-) -> AppResult<(Option<guardpost_shared::domain::UserId>, Option<Versioned<LoginFailures>>)> {
+) -> AppResult<(Option<UserId>, Option<Versioned<LoginFailures>>)> {
     let login_key = keys::login(org, login);
     let failures_key = keys::login_failures(org, login);
     let items = state.store.batch_get(&[login_key.clone(), failures_key.clone()]).await?;
@@ -143,11 +147,7 @@ async fn read_login(
     Ok((user_id, failures))
 }
 
-async fn read_user(
-    state: &AppState,
-    org: &OrgSlug,
-    id: &guardpost_shared::domain::UserId,
-) -> AppResult<Option<(User, Credential)>> {
+async fn read_user(state: &AppState, org: &OrgSlug, id: &UserId) -> AppResult<Option<(User, Credential)>> {
     let user_key = keys::user(org, id);
     let cred_key = keys::credential(org, id);
     let items = state.store.batch_get(&[user_key.clone(), cred_key.clone()]).await?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use guardpost_shared::auth::RefreshToken;
 use guardpost_shared::auth::tokens::{ACCESS_TTL_SECS, SESSION_TTL_SECS};
-use guardpost_shared::domain::{OrgSlug, SessionId};
+use guardpost_shared::domain::{OrgSlug, SessionId, UserId};
 use guardpost_shared::http::ClientInfo;
 use guardpost_shared::records::session::{self, Session};
 use guardpost_shared::records::user::{self, LoginActivity, LoginOutcome, User};
@@ -62,14 +62,14 @@ pub fn session_item(org: &OrgSlug, session: &Session, version: u64) -> Result<It
 pub fn activity_item(
     state: &AppState,
     org: &OrgSlug,
-    user: Option<&User>,
+    user: Option<&UserId>,
     login: &str,
     outcome: LoginOutcome,
     client: &ClientInfo,
 ) -> Result<Item, AppError> {
     let now: DateTime<Utc> = state.now();
     let pk = match user {
-        Some(u) => keys::user_items(org, &u.id),
+        Some(id) => keys::user_items(org, id),
         None => keys::login_activity_of_unknown(org),
     };
     let sk = format!(

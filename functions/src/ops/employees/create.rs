@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::{Principal, password};
 use guardpost_shared::domain::{
-    BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, ShortText, Tag, UserId, Username, Validator,
+    BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, Secret, ShortText, Tag, UserId, Username, Validator,
 };
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::site::Address;
@@ -61,7 +61,7 @@ pub struct CreateEmployeeRequest {
     /// A login; unique per organisation.
     pub username: Option<String>,
     /// Without one, the employee cannot log in until a password is set.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub address: Option<Address>,
     pub birthday: Option<NaiveDate>,
     pub employment_date: Option<NaiveDate>,
@@ -89,7 +89,7 @@ pub async fn handler(
         authorize(state.store.as_ref(), &principal, Permission::EmployeesCreate, Resource::Organisation).await?;
     let employee = parse(&req, UserId::from_ulid(state.new_ulid()), state.now())?;
     let password_hash = match req.password {
-        Some(p) => Some(password::hash_off_thread(p, state.random.clone()).await?),
+        Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
         None => None,
     };
     write(&state, &principal, &employee, password_hash, &granted).await?;
@@ -209,7 +209,7 @@ fn parse(req: &CreateEmployeeRequest, id: UserId, now: chrono::DateTime<chrono::
             .into_iter()
             .flatten()
             .collect();
-        if let Err(why) = password::check_policy(p, &logins) {
+        if let Err(why) = password::check_policy(p.expose(), &logins) {
             v.fail("password", why);
         }
     }
