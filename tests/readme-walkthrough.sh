@@ -41,6 +41,10 @@ expect '"email":"admin@demo.example"'
 expect '"name":"Harbour Mall - North Entrance"'
 expect '204'
 expect '"items":[{"id":'
+expect '"unplanned":true'
+expect "'status': 'clocked_in'"
+expect 'problems/on-break'
+expect '"employee_id":'
 expect 'problems/validation-error'
 expect 'problems/employee-number-taken'
 echo "readme walkthrough: ok"

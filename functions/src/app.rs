@@ -32,7 +32,10 @@ use crate::registry::{OPERATIONS, Operation};
     tags(
         (name = "auth", description = "Login, token refresh, logout, the caller"),
         (name = "me", description = "The caller's own sites"),
-        (name = "regions"), (name = "sites"), (name = "employees"), (name = "health"),
+        (name = "regions"), (name = "sites"), (name = "employees"),
+        (name = "shifts", description = "Scheduled and unplanned shifts"),
+        (name = "time", description = "Clock in and out, breaks, time entries"),
+        (name = "health"),
     )
 )]
 struct ApiDoc;

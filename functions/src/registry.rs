@@ -51,6 +51,15 @@ pub const OPERATIONS: &[Operation] = &[
     ops::employees::create::OPERATION,
     ops::employees::list::OPERATION,
     ops::employees::get::OPERATION,
+    ops::shifts::create::OPERATION,
+    ops::shifts::list_site::OPERATION,
+    ops::shifts::list_mine::OPERATION,
+    ops::time::clock_in::OPERATION,
+    ops::time::clock_out::OPERATION,
+    ops::time::break_start::OPERATION,
+    ops::time::break_end::OPERATION,
+    ops::time::list_mine::OPERATION,
+    ops::time::list_site::OPERATION,
 ];
 
 pub fn find(id: &str) -> Option<&'static Operation> {

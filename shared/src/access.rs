@@ -4,7 +4,7 @@
 //!
 //! Interim rule (until the access-control issue brings roles, scopes and Cedar): superusers and
 //! holders of the Administrator role may do everything in their organisation; other users may
-//! read themselves and the sites they are assigned to.
+//! read themselves and the sites they are assigned to, and clock in and out there.
 
 use serde::Serialize;
 
@@ -28,6 +28,11 @@ pub enum Permission {
     SiteEmployeesAssign,
     EmployeesView,
     EmployeesCreate,
+    ShiftsView,
+    ShiftsCreate,
+    /// Clock in and out and take breaks at a site, for oneself.
+    TimeClock,
+    TimeEntriesView,
 }
 
 impl Permission {
@@ -43,6 +48,10 @@ impl Permission {
             Self::SiteEmployeesAssign => "site-employees:assign",
             Self::EmployeesView => "employees:view",
             Self::EmployeesCreate => "employees:create",
+            Self::ShiftsView => "shifts:view",
+            Self::ShiftsCreate => "shifts:create",
+            Self::TimeClock => "time:clock",
+            Self::TimeEntriesView => "time-entries:view",
         }
     }
 }
@@ -101,6 +110,10 @@ pub async fn decide(
     }
     Ok(match (permission, resource) {
         (Permission::SelfRead, _) => Decision::allow("every user may read themselves"),
+        // Self-service; the site assignment is checked in the transaction that clocks in.
+        (Permission::TimeClock, Resource::Site(_)) if user.kind == crate::records::user::UserKind::Employee => {
+            Decision::allow("employees clock themselves in and out at the sites they are assigned to")
+        }
         (Permission::EmployeesView, Resource::User(id)) if id == user.id => {
             Decision::allow("every user may read themselves")
         }

@@ -23,12 +23,18 @@ pub enum AppError {
     LockedOut { retry_after_secs: u64 },
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden for a reason the caller may know (e.g. not assigned to the site).
+    #[error("denied ({kind}): {detail}")]
+    Denied { kind: &'static str, detail: String },
     /// The thing does not exist, or exists in another organisation (the same answer).
     #[error("{0} not found")]
     NotFound(&'static str),
     /// A uniqueness or state conflict; `kind` becomes the problem type.
     #[error("conflict ({kind}): {detail}")]
     Conflict { kind: &'static str, detail: String },
+    /// A conflict with extra members for the problem body (e.g. where the caller is scheduled).
+    #[error("conflict ({kind}): {detail}")]
+    ConflictWith { kind: &'static str, detail: String, extra: serde_json::Map<String, serde_json::Value> },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large")]

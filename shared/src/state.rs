@@ -30,11 +30,21 @@ pub struct Settings {
     pub lockout_window_secs: i64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// How long before a shift's start its employee may clock in to it.
+    pub early_clock_in_minutes: i64,
+    /// The planned length of an unplanned shift (it ends at clock-out).
+    pub unplanned_shift_hours: i64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { lockout_threshold: 10, lockout_window_secs: 15 * 60, max_body_bytes: 64 * 1024 }
+        Self {
+            lockout_threshold: 10,
+            lockout_window_secs: 15 * 60,
+            max_body_bytes: 64 * 1024,
+            early_clock_in_minutes: 60,
+            unplanned_shift_hours: 8,
+        }
     }
 }
 

@@ -238,6 +238,22 @@ impl TestApp {
         self.post("/v1/employees", token, body).await.expect(201).id()
     }
 
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        use guardpost_shared::clock::Clock;
+        self.clock.now()
+    }
+
+    /// A shift for `employee` at `site` starting `starts_in` from now and lasting `hours`.
+    pub async fn schedule(&self, token: &str, site: &str, employee: &str, starts_in: Duration, hours: i64) -> Answer {
+        let start = self.now() + starts_in;
+        let body = json!({"employee_id": employee, "start": start, "end": start + Duration::hours(hours)});
+        self.post(&format!("/v1/sites/{site}/shifts"), token, body).await
+    }
+
+    pub async fn clock(&self, token: &str, site: &str, action: &str) -> Answer {
+        self.call(Method::POST, &format!("/v1/sites/{site}/{action}"), Some(token), None).await
+    }
+
     pub async fn assign(&self, token: &str, site: &str, employee: &str) -> Answer {
         self.call(Method::PUT, &format!("/v1/sites/{site}/employees/{employee}"), Some(token), None).await
     }

@@ -4,5 +4,8 @@
 pub mod auth;
 pub mod employees;
 pub mod health;
+pub mod range;
 pub mod regions;
+pub mod shifts;
 pub mod sites;
+pub mod time;

@@ -62,6 +62,14 @@ ulid_id!(
     /// A login session (the `sid` claim of access tokens).
     SessionId
 );
+ulid_id!(
+    /// A scheduled or unplanned shift.
+    ShiftId
+);
+ulid_id!(
+    /// A time entry: one clock-in to clock-out, with its breaks.
+    TimeEntryId
+);
 
 /// An organisation's slug, e.g. `demo`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

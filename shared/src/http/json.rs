@@ -42,3 +42,37 @@ fn clean(text: &str) -> String {
     text.replace("Failed to deserialize the JSON body into the target type: ", "")
         .replace("Failed to parse the request body as JSON: ", "invalid JSON: ")
 }
+
+/// An optional JSON body: an empty body is `None`; anything else must be JSON of the type.
+#[derive(Debug, Clone, Default)]
+pub struct OptionalBody<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::Malformed(e.body_text())
+            }
+        })?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        if !json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        serde_json::from_slice(&bytes).map(|v| Self(Some(v))).map_err(|e| AppError::Malformed(e.to_string()))
+    }
+}

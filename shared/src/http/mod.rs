@@ -10,7 +10,7 @@ pub mod query;
 pub mod respond;
 
 pub use auth::{ClientInfo, ClientIp};
-pub use json::Body;
+pub use json::{Body, OptionalBody};
 pub use page::{PageParams, Paged};
 pub use problem::Problem;
 pub use query::Params;

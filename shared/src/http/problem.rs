@@ -24,6 +24,11 @@ pub struct Problem {
     /// Field-level errors for `validation-error`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Problem-specific members (RFC 9457 extensions), e.g. `scheduled_site` for
+    /// `scheduled-elsewhere`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 fn problem(status: StatusCode, slug: &str, title: &str, detail: Option<String>) -> Problem {
@@ -33,6 +38,7 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: Option<String>) 
         status: status.as_u16(),
         detail,
         errors: Vec::new(),
+        extensions: serde_json::Map::new(),
     }
 }
 
@@ -70,8 +76,12 @@ impl AppError {
             Self::Forbidden => {
                 problem(S::FORBIDDEN, "forbidden", "Forbidden", Some("You are not allowed to do this.".into()))
             }
+            Self::Denied { kind, detail } => problem(S::FORBIDDEN, kind, "Forbidden", Some(detail.clone())),
             Self::NotFound(what) => problem(S::NOT_FOUND, "not-found", "Not found", Some(format!("No such {what}."))),
             Self::Conflict { kind, detail } => problem(S::CONFLICT, kind, "Conflict", Some(detail.clone())),
+            Self::ConflictWith { kind, detail, extra } => {
+                Problem { extensions: extra.clone(), ..problem(S::CONFLICT, kind, "Conflict", Some(detail.clone())) }
+            }
             Self::MethodNotAllowed => problem(S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", None),
             Self::PayloadTooLarge => problem(S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", None),
             Self::UnsupportedMediaType => problem(

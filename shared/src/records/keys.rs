@@ -3,7 +3,10 @@
 //! be confused with another entity's because every partition key ends in a fixed entity tag
 //! followed by at most one free value.
 
-use crate::domain::{OrgSlug, RegionId, SessionId, SiteId, UserId};
+use chrono::{DateTime, Utc};
+
+use super::sort_time;
+use crate::domain::{OrgSlug, RegionId, SessionId, ShiftId, SiteId, TimeEntryId, UserId};
 use crate::store::{IndexKey, Key};
 
 fn t(org: &OrgSlug) -> String {
@@ -85,4 +88,34 @@ pub fn session(org: &OrgSlug, id: &SessionId) -> Key {
 
 pub fn idempotency(org: &OrgSlug, caller: &str, key_hash: &str) -> Key {
     Key::new(format!("{}#IDEMPOTENCY#{caller}#{key_hash}", t(org)), "RESPONSE")
+}
+
+/// Shifts of a site, by start time.
+pub fn site_shifts(org: &OrgSlug, site: &SiteId) -> String {
+    format!("{}#SITE#{site}#SHIFTS", t(org))
+}
+pub fn site_shift(org: &OrgSlug, site: &SiteId, start: DateTime<Utc>, id: &ShiftId) -> Key {
+    Key::new(site_shifts(org, site), format!("{}#{id}", sort_time(start)))
+}
+/// The employee's copy of a shift, in their own partition (read consistently at clock-in).
+pub const SHIFT_PREFIX: &str = "SHIFT#";
+pub fn user_shift(org: &OrgSlug, user: &UserId, start: DateTime<Utc>, id: &ShiftId) -> Key {
+    Key::new(user_items(org, user), format!("{SHIFT_PREFIX}{}#{id}", sort_time(start)))
+}
+
+/// A time entry, in the employee's partition; GSI1 lists it under its site.
+pub const TIME_ENTRY_PREFIX: &str = "TIME#";
+pub fn time_entry(org: &OrgSlug, user: &UserId, clock_in: DateTime<Utc>, id: &TimeEntryId) -> Key {
+    Key::new(user_items(org, user), format!("{TIME_ENTRY_PREFIX}{}#{id}", sort_time(clock_in)))
+}
+pub fn site_time_entries(org: &OrgSlug, site: &SiteId) -> String {
+    format!("{}#SITE#{site}#TIME", t(org))
+}
+pub fn site_time_entry_index(org: &OrgSlug, site: &SiteId, clock_in: DateTime<Utc>, id: &TimeEntryId) -> IndexKey {
+    IndexKey::new(site_time_entries(org, site), format!("{}#{id}", sort_time(clock_in)))
+}
+/// Present exactly while the employee is clocked in: its conditional creation is what makes
+/// "at most one open time entry per employee" hold under concurrency.
+pub fn clock_state(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "CLOCK")
 }

@@ -6,7 +6,9 @@ pub mod keys;
 pub mod org;
 pub mod region;
 pub mod session;
+pub mod shift;
 pub mod site;
+pub mod time_entry;
 pub mod user;
 
 use serde::Serialize;
@@ -34,4 +36,10 @@ pub async fn get<T: DeserializeOwned>(store: &dyn Store, key: &Key) -> StoreResu
         Some(item) => Ok(Some(Versioned { record: item.parse()?, version: item.version })),
         None => Ok(None),
     }
+}
+
+/// A time as it appears in sort keys: RFC 3339 UTC with milliseconds, fixed width, so that
+/// string order is time order.
+pub fn sort_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -21,12 +21,21 @@ const RUNS: &[(&str, u16)] = &[
     ("get-site", 200),
     ("update-site", 200),
     ("assign-site-employee", 204),
+    ("create-shift", 201),
+    ("list-site-shifts", 200),
     ("list-site-employees", 200),
     ("list-my-sites", 200),
     ("unassign-site-employee", 204),
     ("create-employee", 201),
     ("list-employees", 200),
     ("get-employee", 200),
+    ("clock-in", 201),
+    ("start-break", 200),
+    ("end-break", 200),
+    ("clock-out", 200),
+    ("list-my-time-entries", 200),
+    ("list-site-time-entries", 200),
+    ("list-my-shifts", 200),
     ("refresh-token", 200),
     ("logout", 204),
 ];
@@ -52,6 +61,8 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
         ("REPLACE_WITH_REGION_ID", region),
         ("REPLACE_WITH_SITE_ID", site),
         ("REPLACE_WITH_EMPLOYEE_ID", employee),
+        ("REPLACE_WITH_SHIFT_START", (app.now() + chrono::Duration::days(1)).to_rfc3339()),
+        ("REPLACE_WITH_SHIFT_END", (app.now() + chrono::Duration::days(1) + chrono::Duration::hours(8)).to_rfc3339()),
     ];
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");

@@ -11,4 +11,5 @@ mod idempotency;
 mod isolation;
 mod lambda_events;
 mod sites;
+mod timekeeping;
 mod walkthrough;

@@ -1,4 +1,5 @@
-//! `GET /v1/me/sites`: the sites the caller is assigned to.
+//! `GET /v1/me/sites`: the sites the caller is assigned to, each with whether the caller is
+//! clocked in or on a break there.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,6 +8,7 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::http::Problem;
 use guardpost_shared::records::keys;
 use guardpost_shared::records::site::{self, Site};
+use guardpost_shared::records::time_entry::{self, ClockState};
 use guardpost_shared::records::user::SiteAssignment;
 use guardpost_shared::store::{MAX_BATCH_GET, Query, read_page};
 use guardpost_shared::{AppResult, AppState};
@@ -31,7 +33,49 @@ fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MySites {
-    pub items: Vec<Site>,
+    pub items: Vec<MySite>,
+}
+
+/// A site the caller is assigned to, and whether they are clocked in there.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MySite {
+    #[serde(flatten)]
+    pub site: Site,
+    pub clock: ClockStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockStatusKind {
+    ClockedOut,
+    ClockedIn,
+    OnBreak,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClockStatus {
+    pub status: ClockStatusKind,
+    /// When the current state began (clock-in or break start).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub time_entry_id: Option<String>,
+}
+
+impl ClockStatus {
+    fn at(site: &Site, clock: Option<&ClockState>) -> Self {
+        match clock.map(|c| &c.entry).filter(|e| e.site_id == site.id) {
+            Some(e) if e.on_break() => Self {
+                status: ClockStatusKind::OnBreak,
+                since: e.breaks.last().map(|b| b.start),
+                time_entry_id: Some(e.id.to_string()),
+            },
+            Some(e) => Self {
+                status: ClockStatusKind::ClockedIn,
+                since: Some(e.clock_in),
+                time_entry_id: Some(e.id.to_string()),
+            },
+            None => Self { status: ClockStatusKind::ClockedOut, since: None, time_entry_id: None },
+        }
+    }
 }
 
 /// Assignments are read from the caller's own partition, then the sites in one batch per 100.
@@ -53,14 +97,20 @@ pub async fn handler(State(state): State<AppState>, principal: Principal) -> App
             None => break,
         }
     }
+    // The clock state rides along in the first batch.
+    site_keys.insert(0, keys::clock_state(&principal.org, &principal.user.id));
     let mut sites = Vec::with_capacity(site_keys.len());
+    let mut clock: Option<ClockState> = None;
     for chunk in site_keys.chunks(MAX_BATCH_GET) {
         for item in state.store.batch_get(chunk).await? {
             if item.kind == site::KIND {
                 sites.push(item.parse::<Site>()?);
+            } else if item.kind == time_entry::CLOCK_KIND {
+                clock = Some(item.parse()?);
             }
         }
     }
     sites.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    Ok(Json(MySites { items: sites }))
+    let items = sites.into_iter().map(|site| MySite { clock: ClockStatus::at(&site, clock.as_ref()), site }).collect();
+    Ok(Json(MySites { items }))
 }

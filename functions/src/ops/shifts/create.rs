@@ -1,0 +1,107 @@
+//! `POST /v1/sites/{site_id}/shifts`: schedule an employee at a site. The employee must be
+//! assigned to the site (checked in the writing transaction) and free at that time.
+
+use axum::extract::{Path, State};
+use chrono::{DateTime, Duration, Utc};
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{ShiftId, ShortText, SiteId, UserId, Validator};
+use guardpost_shared::http::{Body, Created, Problem, path_id};
+use guardpost_shared::records::shift::{self, Shift, ShiftKind};
+use guardpost_shared::records::{keys, sort_time};
+use guardpost_shared::store::{Condition, Query, StoreError, TxOp};
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::ops::time::clock_in::MAX_SHIFT_HOURS;
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "create-shift",
+    method: "POST",
+    path: "/v1/sites/{site_id}/shifts",
+    access: Access::Requires(Permission::ShiftsCreate),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShiftRequest {
+    pub employee_id: String,
+    /// RFC 3339.
+    pub start: DateTime<Utc>,
+    /// RFC 3339, after `start`, at most 24 hours later.
+    pub end: DateTime<Utc>,
+    pub position: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/sites/{site_id}/shifts", tag = "shifts", security(("bearer" = [])), request_body = CreateShiftRequest,
+    params(("site_id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
+    responses((status = 201, body = Shift), (status = 404, body = Problem), (status = 409, description = "shift-overlap", body = Problem), (status = 422, body = Problem)))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(site_id): Path<String>,
+    Body(req): Body<CreateShiftRequest>,
+) -> AppResult<Created<Shift>> {
+    let site_id = path_id(&site_id, "site", SiteId::parse)?;
+    authorize(state.store.as_ref(), &principal, Permission::ShiftsCreate, Resource::Site(site_id)).await?;
+    let mut v = Validator::new();
+    let employee_id = v.check("employee_id", UserId::parse(&req.employee_id));
+    let position = v.check_opt("position", req.position.as_deref().map(ShortText::parse));
+    if req.end <= req.start {
+        v.fail("end", "must be after start");
+    } else if req.end - req.start > Duration::hours(MAX_SHIFT_HOURS) {
+        v.fail("end", "a shift lasts at most 24 hours");
+    }
+    v.finish()?;
+    let Some(employee_id) = employee_id else { return Err(AppError::invalid("employee_id", "required")) };
+    let org = &principal.org;
+
+    // The employee's shifts that could overlap: those starting up to 24 hours before this one.
+    let from = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.start - Duration::hours(MAX_SHIFT_HOURS)));
+    let to = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.end));
+    let page =
+        state.store.query(&Query::table(keys::user_items(org, &employee_id)).between(from, to).limit(200)).await?;
+    if let Some(clash) = shift::parse_all(&page.items)?.into_iter().find(|s| s.start < req.end && req.start < s.end) {
+        return Err(AppError::conflict(
+            "shift-overlap",
+            format!(
+                "The employee already has shift {} at site {} from {} to {}.",
+                clash.id, clash.site_id, clash.start, clash.end
+            ),
+        ));
+    }
+    let now = state.now();
+    let shift = Shift {
+        id: ShiftId::from_ulid(state.new_ulid()),
+        kind: ShiftKind::Scheduled,
+        site_id,
+        employee_id,
+        start: req.start,
+        end: req.end,
+        position: position.map(|p| p.into_inner()).filter(|p| !p.is_empty()),
+        created_at: now,
+        created_by: principal.user.id,
+    };
+    let mut ops = vec![
+        TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists },
+        TxOp::Check { key: keys::site_assignment(org, &employee_id, &site_id), condition: Condition::Exists },
+    ];
+    ops.extend(shift.create_ops(org)?);
+    match state.store.transact(ops).await {
+        Ok(()) => Ok(Created(shift)),
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(AppError::NotFound("site")),
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
+            Err(AppError::invalid("employee_id", "is not an employee assigned to this site"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,46 @@
+//! `POST /v1/sites/{site_id}/breaks/start`: only while clocked in here and not already on one.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::SiteId;
+use guardpost_shared::http::{Problem, path_id};
+use guardpost_shared::records::time_entry::{Break, TimeEntry};
+use guardpost_shared::{AppError, AppResult, AppState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::transition::{commit, open_entry_at};
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "start-break",
+    method: "POST",
+    path: "/v1/sites/{site_id}/breaks/start",
+    access: Access::Requires(Permission::TimeClock),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[utoipa::path(post, path = "/v1/sites/{site_id}/breaks/start", tag = "time", security(("bearer" = [])),
+    params(("site_id" = String, Path)),
+    responses((status = 200, body = TimeEntry), (status = 409, description = "not-clocked-in, clocked-in-elsewhere, already-on-break", body = Problem)))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(site_id): Path<String>,
+) -> AppResult<Json<TimeEntry>> {
+    let site_id = path_id(&site_id, "site", SiteId::parse)?;
+    authorize(state.store.as_ref(), &principal, Permission::TimeClock, Resource::Site(site_id)).await?;
+    let open = open_entry_at(&state, &principal, &site_id).await?;
+    let mut entry = open.record.entry.clone();
+    if entry.on_break() {
+        return Err(AppError::conflict("already-on-break", "You are already on a break."));
+    }
+    entry.breaks.push(Break { start: state.now(), end: None });
+    Ok(Json(commit(&state, &principal, &open, entry, true, Vec::new()).await?))
+}

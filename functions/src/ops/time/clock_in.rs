@@ -1,0 +1,182 @@
+//! `POST /v1/sites/{site_id}/clock-in` (TrackTik's "Clock in Using an Onsite License"):
+//! - a shift of the caller's at this site whose window holds now (from the early-arrival
+//!   allowance before its start to its end) gets the time entry;
+//! - a shift at another site for now is `409 scheduled-elsewhere`, naming that site and shift;
+//! - no shift anywhere: an unplanned shift is made for this site and the caller clocked in.
+//!
+//! Three store round trips: the session check, the caller's shifts around now (their own
+//! partition, read consistently), and one transaction that creates the clock state (only if
+//! absent: one open entry per employee), the entry, the unplanned shift if any, and checks that
+//! the site exists and the caller is assigned to it.
+
+use axum::extract::{Path, State};
+use chrono::Duration;
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{ShiftId, SiteId, TimeEntryId};
+use guardpost_shared::http::{Created, OptionalBody, Problem, path_id};
+use guardpost_shared::records::shift::{self, Shift, ShiftKind};
+use guardpost_shared::records::site::Site;
+use guardpost_shared::records::time_entry::{ClockState, TimeEntry};
+use guardpost_shared::records::{get, keys, sort_time};
+use guardpost_shared::store::{Condition, Query, StoreError, TxOp};
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::ClockRequest;
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "clock-in",
+    method: "POST",
+    path: "/v1/sites/{site_id}/clock-in",
+    access: Access::Requires(Permission::TimeClock),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+/// Shifts last at most this long, so a clock-in only looks this far back for one.
+pub const MAX_SHIFT_HOURS: i64 = 24;
+
+#[utoipa::path(post, path = "/v1/sites/{site_id}/clock-in", tag = "time", security(("bearer" = [])),
+    params(("site_id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
+    request_body(content = ClockRequest, description = "Optional: location and note (an empty body is fine)"),
+    responses(
+        (status = 201, body = TimeEntry),
+        (status = 403, description = "Not assigned to the site", body = Problem),
+        (status = 409, description = "scheduled-elsewhere, already-clocked-in", body = Problem),
+    ))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(site_id): Path<String>,
+    OptionalBody(body): OptionalBody<ClockRequest>,
+) -> AppResult<Created<TimeEntry>> {
+    let site_id = path_id(&site_id, "site", SiteId::parse)?;
+    authorize(state.store.as_ref(), &principal, Permission::TimeClock, Resource::Site(site_id)).await?;
+    let (location, note) = body.unwrap_or_default().parse()?;
+    let org = &principal.org;
+    let me = principal.user.id;
+    let now = state.now();
+    let early = Duration::minutes(state.settings.early_clock_in_minutes);
+
+    // The caller's shifts that could hold now.
+    let from = format!("{}{}", keys::SHIFT_PREFIX, sort_time(now - Duration::hours(MAX_SHIFT_HOURS)));
+    let to = format!("{}{}~", keys::SHIFT_PREFIX, sort_time(now + early));
+    let page = state.store.query(&Query::table(keys::user_items(org, &me)).between(from, to).limit(100)).await?;
+    // Unplanned shifts are made by clock-ins: one that holds now belongs to an open entry,
+    // which the transaction below reports as already-clocked-in.
+    let current: Vec<Shift> = shift::parse_all(&page.items)?
+        .into_iter()
+        .filter(|s| s.kind == ShiftKind::Scheduled && s.window_contains(now, early))
+        .collect();
+    let here = current.iter().filter(|s| s.site_id == site_id).min_by_key(|s| s.start).cloned();
+    if here.is_none()
+        && let Some(elsewhere) = current.iter().min_by_key(|s| s.start)
+    {
+        return Err(scheduled_elsewhere(&state, &principal, elsewhere).await);
+    }
+
+    let mut ops = Vec::new();
+    let (shift, unplanned) = match here {
+        Some(shift) => (shift, false),
+        None => {
+            let shift = Shift {
+                id: ShiftId::from_ulid(state.new_ulid()),
+                kind: ShiftKind::Unplanned,
+                site_id,
+                employee_id: me,
+                start: now,
+                end: now + Duration::hours(state.settings.unplanned_shift_hours),
+                position: None,
+                created_at: now,
+                created_by: me,
+            };
+            ops.extend(shift.create_ops(org)?);
+            (shift, true)
+        }
+    };
+    let entry = TimeEntry {
+        id: TimeEntryId::from_ulid(state.new_ulid()),
+        employee_id: me,
+        site_id,
+        shift_id: shift.id,
+        unplanned,
+        clock_in: now,
+        clock_out: None,
+        breaks: Vec::new(),
+        clock_in_location: location,
+        clock_in_note: note,
+        clock_out_location: None,
+        clock_out_note: None,
+    };
+    let clock = ClockState { entry: entry.clone(), entry_version: 1 };
+    // Positions 0..=2 are fixed so that a failure names its cause.
+    let mut all = vec![
+        TxOp::put(clock.item(org, &me, 1)?, Condition::NotExists),
+        TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists },
+        TxOp::put(entry.item(org, 1)?, Condition::NotExists),
+    ];
+    let must_be_assigned = !principal.user.is_administrator();
+    if must_be_assigned {
+        all.push(TxOp::Check { key: keys::site_assignment(org, &me, &site_id), condition: Condition::Exists });
+    }
+    all.extend(ops);
+    match state.store.transact(all).await {
+        Ok(()) => {
+            tracing::info!(site = %site_id, entry = %entry.id, unplanned, "clocked in");
+            Ok(Created(entry))
+        }
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => Err(AppError::NotFound("site")),
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+            Err(already_clocked_in(&state, &principal).await)
+        }
+        Err(StoreError::TransactionCanceled { failed }) if must_be_assigned && failed.contains(&3) => {
+            Err(AppError::Denied {
+                kind: "not-assigned-to-site",
+                detail: "You are not assigned to this site; ask a supervisor to assign you.".into(),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// 409 naming the site and shift the caller is scheduled at instead.
+async fn scheduled_elsewhere(state: &AppState, principal: &Principal, shift: &Shift) -> AppError {
+    let site = get::<Site>(state.store.as_ref(), &keys::site(&principal.org, &shift.site_id)).await.ok().flatten();
+    let name = site.map(|s| s.record.name).unwrap_or_default();
+    let mut extra = serde_json::Map::new();
+    extra.insert("scheduled_site".into(), json!({"id": shift.site_id, "name": name}));
+    extra.insert("shift".into(), json!({"id": shift.id, "start": shift.start, "end": shift.end}));
+    AppError::ConflictWith {
+        kind: "scheduled-elsewhere",
+        detail: format!(
+            "You are scheduled at a different location: {name} from {} to {}.",
+            shift.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            shift.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        extra,
+    }
+}
+
+async fn already_clocked_in(state: &AppState, principal: &Principal) -> AppError {
+    let mut extra = serde_json::Map::new();
+    let detail = match super::transition::current(state, principal).await {
+        Ok(Some(open)) => {
+            let e = &open.record.entry;
+            extra.insert("time_entry".into(), json!({"id": e.id, "site_id": e.site_id, "clock_in": e.clock_in}));
+            format!(
+                "You are already clocked in at site {} since {}.",
+                e.site_id,
+                e.clock_in.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )
+        }
+        _ => "You are already clocked in.".to_owned(),
+    };
+    AppError::ConflictWith { kind: "already-clocked-in", detail, extra }
+}

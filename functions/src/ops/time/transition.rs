@@ -1,0 +1,64 @@
+//! The shared shape of clock-out and breaks: read where the caller is clocked in (one item),
+//! check the transition is allowed at this site, write the clock state and the entry together,
+//! each against the version read.
+
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::SiteId;
+use guardpost_shared::records::time_entry::{ClockState, TimeEntry};
+use guardpost_shared::records::{Versioned, get, keys};
+use guardpost_shared::store::{Condition, StoreError, TxOp};
+use guardpost_shared::{AppError, AppResult, AppState};
+
+/// Where the caller is clocked in, if anywhere.
+pub(super) async fn current(state: &AppState, principal: &Principal) -> AppResult<Option<Versioned<ClockState>>> {
+    Ok(get::<ClockState>(state.store.as_ref(), &keys::clock_state(&principal.org, &principal.user.id)).await?)
+}
+
+/// The open entry at `site`, or the 409 that says why there is none.
+pub(super) async fn open_entry_at(
+    state: &AppState,
+    principal: &Principal,
+    site: &SiteId,
+) -> AppResult<Versioned<ClockState>> {
+    let Some(current) = current(state, principal).await? else {
+        return Err(AppError::conflict("not-clocked-in", "You are not clocked in; clock in first."));
+    };
+    if current.record.entry.site_id != *site {
+        return Err(AppError::conflict(
+            "clocked-in-elsewhere",
+            format!("You are clocked in at site {}; clock out there first.", current.record.entry.site_id),
+        ));
+    }
+    Ok(current)
+}
+
+/// Writes the changed entry: with `still_open`, the clock state follows it; otherwise the
+/// clock state goes (clock-out). `extra` joins the same transaction.
+pub(super) async fn commit(
+    state: &AppState,
+    principal: &Principal,
+    read: &Versioned<ClockState>,
+    entry: TimeEntry,
+    still_open: bool,
+    extra: Vec<TxOp>,
+) -> AppResult<TimeEntry> {
+    let org = &principal.org;
+    let user = &principal.user.id;
+    let entry_version = read.record.entry_version;
+    let mut ops = vec![TxOp::put(entry.item(org, entry_version + 1)?, Condition::VersionIs(entry_version))];
+    if still_open {
+        let next = ClockState { entry: entry.clone(), entry_version: entry_version + 1 };
+        ops.push(TxOp::put(next.item(org, user, read.version + 1)?, Condition::VersionIs(read.version)));
+    } else {
+        ops.push(TxOp::Delete { key: keys::clock_state(org, user), condition: Condition::VersionIs(read.version) });
+    }
+    ops.extend(extra);
+    match state.store.transact(ops).await {
+        Ok(()) => Ok(entry),
+        Err(StoreError::TransactionCanceled { .. } | StoreError::Conflict) => Err(AppError::conflict(
+            "concurrent-update",
+            "Your clock state changed at the same moment (another device?); read it again and retry.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,60 @@
+//! Shifts put an employee at a site for a time window. Each is stored twice in one
+//! transaction: under the site (schedules) and under the employee (read consistently at
+//! clock-in).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::{OrgSlug, ShiftId, SiteId, UserId};
+use crate::error::AppError;
+use crate::store::{Condition, Item, TxOp};
+
+pub const KIND: &str = "shift";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShiftKind {
+    Scheduled,
+    /// Made by the system when someone clocks in with no shift scheduled anywhere.
+    Unplanned,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Shift {
+    #[schema(value_type = String)]
+    pub id: ShiftId,
+    pub kind: ShiftKind,
+    #[schema(value_type = String)]
+    pub site_id: SiteId,
+    #[schema(value_type = String)]
+    pub employee_id: UserId,
+    pub start: DateTime<Utc>,
+    /// For an unplanned shift, the end of the clock-in window it was made for; the time entry
+    /// says when the employee actually left.
+    pub end: DateTime<Utc>,
+    pub position: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[schema(value_type = String)]
+    pub created_by: UserId,
+}
+
+impl Shift {
+    /// Whether someone clocking in at `now` belongs to this shift: from `early` before its start
+    /// until its end.
+    pub fn window_contains(&self, now: DateTime<Utc>, early: chrono::Duration) -> bool {
+        self.start - early <= now && now < self.end
+    }
+
+    /// The two items of a new shift, each required not to exist.
+    pub fn create_ops(&self, org: &OrgSlug) -> Result<Vec<TxOp>, AppError> {
+        let site = super::item(super::keys::site_shift(org, &self.site_id, self.start, &self.id), KIND, self)?;
+        let user = super::item(super::keys::user_shift(org, &self.employee_id, self.start, &self.id), KIND, self)?;
+        Ok(vec![TxOp::put(site, Condition::NotExists), TxOp::put(user, Condition::NotExists)])
+    }
+}
+
+/// Parses shift items of a query.
+pub fn parse_all(items: &[Item]) -> Result<Vec<Shift>, AppError> {
+    Ok(items.iter().filter(|i| i.kind == KIND).map(Item::parse::<Shift>).collect::<Result<_, _>>()?)
+}
