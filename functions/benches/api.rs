@@ -94,8 +94,9 @@ impl Bench {
     }
 
     /// Sends `WARM_UP + iters` requests built by `make(i)` one after the other, times the last
-    /// `iters`, and checks that each of them makes the same number of store round trips.
-    async fn measure(&self, name: &str, iters: usize, make: impl Fn(usize) -> Req) -> Row {
+    /// `iters`, and checks that each of them makes the same number of store round trips. When
+    /// given, `then(i)` is sent untimed after each request (to undo it: clock out after a clock-in).
+    async fn measure(&self, name: &str, iters: usize, make: impl Fn(usize) -> Req, then: Option<MakeReq<'_>>) -> Row {
         let mut samples = Vec::with_capacity(iters);
         let mut round_trips = None;
         for i in 0..WARM_UP + iters {
@@ -103,6 +104,9 @@ impl Bench {
             let (status, json, elapsed) = self.call(make(i)).await;
             let calls = self.counter.take();
             assert!(status.is_success(), "{name}: {status} {json}");
+            if let Some(then) = &then {
+                self.ok(then(i)).await;
+            }
             if i >= WARM_UP {
                 let first = *round_trips.get_or_insert(calls);
                 assert_eq!(first, calls, "{name}: store round trips vary between requests");
@@ -223,8 +227,20 @@ async fn main() {
     ];
     let mut rows = Vec::new();
     for (name, iters, make) in cases {
-        rows.push(bench.measure(name, iters, make).await);
+        rows.push(bench.measure(name, iters, make, None).await);
     }
+
+    // Time keeping at the guard's first site: no shift, so each clock-in makes an unplanned one.
+    let site = sites[0].clone();
+    let clock = |action: &'static str| {
+        let (site, guard) = (site.clone(), guard.clone());
+        move |_: usize| Req::new(Method::POST, format!("/v1/sites/{site}/{action}"), Some(&guard), None)
+    };
+    let name = "POST /v1/sites/{id}/clock-in (unplanned)";
+    rows.push(bench.measure(name, fast, clock("clock-in"), Some(Box::new(clock("clock-out")))).await);
+    bench.ok(clock("clock-in")(0)).await;
+    let name = "POST /v1/sites/{id}/clock-out";
+    rows.push(bench.measure(name, fast, clock("clock-out"), Some(Box::new(clock("clock-in")))).await);
 
     let (cores, cpu, commit) = machine();
     println!("Machine: {cores} cores, {cpu}; commit {commit}; {WARM_UP} warm-up requests per operation\n");
