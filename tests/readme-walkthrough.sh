@@ -41,6 +41,8 @@ expect '"email":"admin@demo.example"'
 expect '"name":"Harbour Mall - North Entrance"'
 expect '204'
 expect '"items":[{"id":'
+expect 'Subject: Welcome to Demo Security: set your password'
+expect 'Bearer'
 expect '"unplanned":true'
 expect "'status': 'clocked_in'"
 expect 'problems/on-break'

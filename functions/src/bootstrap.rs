@@ -60,7 +60,12 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
         "organisation-exists",
         format!("organisation {slug} already exists; bootstrap runs once per organisation"),
     );
-    commit(state, user_ops(&slug, &admin, Some(hash))?, vec![(org_op, exists)]).await?;
+    let directory = TxOp::put(
+        item(keys::org_directory_entry(&slug), org::KIND, &serde_json::json!({ "slug": slug }))?,
+        Condition::NotExists,
+    );
+    let listed = AppError::conflict("organisation-exists", format!("organisation {slug} already exists"));
+    commit(state, user_ops(&slug, &admin, Some(hash))?, vec![(org_op, exists), (directory, listed)]).await?;
     Ok(admin.id)
 }
 

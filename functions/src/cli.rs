@@ -101,6 +101,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if fresh {
         seed_demo(&state, &config).await?;
     }
+    let notifier = crate::config::build_notifier(&config, &state).await?;
+    guardpost_shared::notify::dispatcher::spawn(std::sync::Arc::new(notifier), std::time::Duration::from_secs(1));
+    if config.sender == crate::config::SenderKind::Mailbox {
+        println!("Emails and SMS go to {} (.eml files and sms.jsonl)", config.data_dir.join("mailbox").display());
+    }
     let listener =
         tokio::net::TcpListener::bind(&config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr()?;

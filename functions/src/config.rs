@@ -6,6 +6,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use guardpost_shared::auth::TokenKeys;
 use guardpost_shared::clock::{Clock, OsRandom, Random, SystemClock};
+use guardpost_shared::notify::deliver::{Notifier, NotifySettings};
+use guardpost_shared::notify::mailbox::{LocalMailbox, MailboxSms};
+use guardpost_shared::notify::{Mailer, SmsSender};
 use guardpost_shared::store::Store;
 use guardpost_shared::store::sqlite::SqliteStore;
 use guardpost_shared::{AppState, Settings};
@@ -29,6 +32,27 @@ pub struct Config {
     pub table: Option<String>,
     /// `GUARDPOST_LOG_FORMAT=json` for structured logs (set on Lambda).
     pub json_logs: bool,
+    /// `GUARDPOST_SENDER`: `mailbox` (files under the data directory; default with SQLite) or
+    /// `aws` (SES and SNS; default with DynamoDB).
+    pub sender: SenderKind,
+    /// `GUARDPOST_EMAIL_FROM`, the sender address of emails.
+    pub email_from: String,
+    /// `GUARDPOST_SES_CONFIGURATION_SET`, optional.
+    pub ses_configuration_set: Option<String>,
+    /// `GUARDPOST_PUBLIC_URL`: where links in emails point; default the local server.
+    pub public_url: String,
+    /// `GUARDPOST_SMS_PER_NUMBER_PER_HOUR` (default 3) and `GUARDPOST_SMS_PER_ORG_PER_DAY`
+    /// (default 500).
+    pub sms_per_number_per_hour: u32,
+    pub sms_per_org_per_day: u32,
+    /// `GUARDPOST_EARLY_CLOCK_IN_MINUTES` (default 60).
+    pub early_clock_in_minutes: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SenderKind {
+    Mailbox,
+    Aws,
 }
 
 impl Config {
@@ -46,12 +70,46 @@ impl Config {
         if store == StoreKind::DynamoDb && table.is_none() {
             bail!("GUARDPOST_STORE=dynamodb needs GUARDPOST_TABLE");
         }
+        let sender = match get("GUARDPOST_SENDER").as_deref() {
+            None | Some("") => {
+                if store == StoreKind::DynamoDb {
+                    SenderKind::Aws
+                } else {
+                    SenderKind::Mailbox
+                }
+            }
+            Some("mailbox") => SenderKind::Mailbox,
+            Some("aws") => SenderKind::Aws,
+            Some(other) => bail!("GUARDPOST_SENDER must be mailbox or aws, not {other:?}"),
+        };
+        let number = |name: &str, default: i64| -> anyhow::Result<i64> {
+            match get(name).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .with_context(|| format!("{name} must be a whole number, not {v:?}")),
+            }
+        };
+        let addr = get("GUARDPOST_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
         Ok(Self {
-            addr: get("GUARDPOST_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            public_url: get("GUARDPOST_PUBLIC_URL")
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| format!("http://{addr}")),
+            addr,
             data_dir: PathBuf::from(get("GUARDPOST_DATA_DIR").unwrap_or_else(|| ".guardpost".into())),
             store,
             table,
             json_logs: get("GUARDPOST_LOG_FORMAT").is_some_and(|f| f == "json"),
+            sender,
+            email_from: get("GUARDPOST_EMAIL_FROM")
+                .filter(|f| !f.is_empty())
+                .unwrap_or_else(|| "guardpost <no-reply@guardpost.local>".into()),
+            ses_configuration_set: get("GUARDPOST_SES_CONFIGURATION_SET").filter(|c| !c.is_empty()),
+            sms_per_number_per_hour: u32::try_from(number("GUARDPOST_SMS_PER_NUMBER_PER_HOUR", 3)?)?,
+            sms_per_org_per_day: u32::try_from(number("GUARDPOST_SMS_PER_ORG_PER_DAY", 500)?)?,
+            early_clock_in_minutes: number("GUARDPOST_EARLY_CLOCK_IN_MINUTES", 60)?,
         })
     }
 }
@@ -66,13 +124,56 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         Ok(s) if !s.is_empty() => s.into_bytes(),
         _ => local_secret(&config.data_dir, random.as_ref())?,
     };
+    let settings = Settings { early_clock_in_minutes: config.early_clock_in_minutes, ..Settings::default() };
     Ok(AppState {
         store,
         clock,
         random,
         tokens: Arc::new(TokenKeys::from_secret(&secret)?),
-        settings: Arc::new(Settings::default()),
+        settings: Arc::new(settings),
     })
+}
+
+/// The deliverer of outbox items, with the senders the configuration names.
+pub async fn build_notifier(config: &Config, state: &AppState) -> anyhow::Result<Notifier> {
+    let (mailer, sms): (Arc<dyn Mailer>, Arc<dyn SmsSender>) = match config.sender {
+        SenderKind::Mailbox => {
+            let mailbox = LocalMailbox::new(config.data_dir.join("mailbox"), config.email_from.clone());
+            (Arc::new(mailbox.clone()), Arc::new(MailboxSms(mailbox)))
+        }
+        SenderKind::Aws => aws_senders(config).await?,
+    };
+    let settings = NotifySettings {
+        public_url: config.public_url.clone(),
+        sms_per_number_per_hour: config.sms_per_number_per_hour,
+        sms_per_org_per_day: config.sms_per_org_per_day,
+        ..NotifySettings::default()
+    };
+    Ok(Notifier {
+        store: state.store.clone(),
+        clock: state.clock.clone(),
+        random: state.random.clone(),
+        mailer,
+        sms,
+        settings,
+    })
+}
+
+#[cfg(feature = "aws")]
+async fn aws_senders(config: &Config) -> anyhow::Result<(Arc<dyn Mailer>, Arc<dyn SmsSender>)> {
+    use guardpost_shared::notify::aws::{SesMailer, SnsSms};
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let ses = SesMailer::new(
+        aws_sdk_sesv2::Client::new(&shared),
+        config.email_from.clone(),
+        config.ses_configuration_set.clone(),
+    );
+    Ok((Arc::new(ses), Arc::new(SnsSms::new(aws_sdk_sns::Client::new(&shared)))))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn aws_senders(_: &Config) -> anyhow::Result<(Arc<dyn Mailer>, Arc<dyn SmsSender>)> {
+    bail!("this build has no AWS support for GUARDPOST_SENDER=aws: build with `--features aws`")
 }
 
 pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {

@@ -32,12 +32,29 @@ async fn client_ip_from_context(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// The operation id of the stream-triggered notifier function.
+pub const NOTIFIER: &str = "notifier";
+
 pub async fn run() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     crate::cli::init_logging(true);
     let operation =
         std::env::var("GUARDPOST_OPERATION").map_err(|_| anyhow::anyhow!("GUARDPOST_OPERATION is not set"))?;
     let state = build_state(&config).await?;
+    if operation == NOTIFIER {
+        return run_notifier(&config, &state).await;
+    }
     let app = operation_app(state, &operation)?;
     lambda_http::run(app).await
+}
+
+/// The notifier: DynamoDB stream batches in, partial batch failures out.
+async fn run_notifier(config: &Config, state: &AppState) -> Result<(), lambda_http::Error> {
+    use lambda_http::lambda_runtime::{LambdaEvent, run, service_fn};
+    let notifier = std::sync::Arc::new(crate::config::build_notifier(config, state).await?);
+    run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let notifier = notifier.clone();
+        async move { Ok::<_, lambda_http::Error>(crate::notifier::handle_batch(&notifier, event.payload).await) }
+    }))
+    .await
 }

@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod notifier;
 pub mod ops;
 pub mod registry;

@@ -37,6 +37,8 @@ pub const OPERATIONS: &[Operation] = &[
     ops::auth::login::OPERATION,
     ops::auth::refresh::OPERATION,
     ops::auth::logout::OPERATION,
+    ops::auth::set_password::OPERATION,
+    ops::auth::forgot_password::OPERATION,
     ops::auth::get_me::OPERATION,
     ops::auth::list_my_sites::OPERATION,
     ops::regions::create::OPERATION,
@@ -60,6 +62,7 @@ pub const OPERATIONS: &[Operation] = &[
     ops::time::break_end::OPERATION,
     ops::time::list_mine::OPERATION,
     ops::time::list_site::OPERATION,
+    ops::notifications::list::OPERATION,
 ];
 
 pub fn find(id: &str) -> Option<&'static Operation> {

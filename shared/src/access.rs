@@ -33,6 +33,7 @@ pub enum Permission {
     /// Clock in and out and take breaks at a site, for oneself.
     TimeClock,
     TimeEntriesView,
+    NotificationsView,
 }
 
 impl Permission {
@@ -52,6 +53,7 @@ impl Permission {
             Self::ShiftsCreate => "shifts:create",
             Self::TimeClock => "time:clock",
             Self::TimeEntriesView => "time-entries:view",
+            Self::NotificationsView => "notifications:view",
         }
     }
 }

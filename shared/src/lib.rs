@@ -7,6 +7,7 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod notify;
 pub mod records;
 pub mod state;
 pub mod store;

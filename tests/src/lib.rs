@@ -12,6 +12,10 @@ use chrono::{Duration, Utc};
 use guardpost::bootstrap::{NewOrganisation, bootstrap};
 use guardpost_shared::auth::TokenKeys;
 use guardpost_shared::clock::{ManualClock, OsRandom};
+use guardpost_shared::notify::aws::{SesMailer, SnsSms};
+use guardpost_shared::notify::deliver::{Notifier, NotifySettings};
+use guardpost_shared::notify::mailbox::{LocalMailbox, MailboxSms};
+use guardpost_shared::notify::{Mailer, SmsSender};
 use guardpost_shared::store::Store;
 use guardpost_shared::store::sqlite::SqliteStore;
 use guardpost_shared::{AppState, Settings};
@@ -32,6 +36,9 @@ pub enum Backend {
 pub const ADMIN_PASSWORD: &str = "tower-lantern-harbour-42";
 
 pub struct TestApp {
+    pub backend: Backend,
+    /// Delivers the outbox: to a mailbox folder on SQLite, to SES and SNS on moto with DynamoDB.
+    pub notifier: Notifier,
     pub base: String,
     pub http: reqwest::Client,
     pub state: AppState,
@@ -127,8 +134,11 @@ impl TestApp {
             tokens: Arc::new(TokenKeys::from_secret(b"an-e2e-test-signing-key-of-32-bytes-or-more").expect("key")),
             settings: Arc::new(settings),
         };
+        let notifier = notifier_for(backend, &state, dir.path()).await;
         let app = Self::serve(state.clone()).await;
         let mut app = Self {
+            backend,
+            notifier,
             base: app,
             http: reqwest::Client::new(),
             state,
@@ -257,6 +267,143 @@ impl TestApp {
     pub async fn assign(&self, token: &str, site: &str, employee: &str) -> Answer {
         self.call(Method::PUT, &format!("/v1/sites/{site}/employees/{employee}"), Some(token), None).await
     }
+}
+
+pub const SENDER: &str = "guardpost@guardpost.test";
+
+/// The senders of a backend: files on SQLite; SES v2 and SNS on moto (with the sender identity
+/// verified) on DynamoDB.
+pub async fn notifier_for(backend: Backend, state: &AppState, dir: &std::path::Path) -> Notifier {
+    let (mailer, sms): (Arc<dyn Mailer>, Arc<dyn SmsSender>) = match backend {
+        Backend::Sqlite => {
+            let mailbox = LocalMailbox::new(dir.join("mailbox"), SENDER);
+            (Arc::new(mailbox.clone()), Arc::new(MailboxSms(mailbox)))
+        }
+        Backend::DynamoDb => {
+            let (ses, sns) = aws_senders(&moto_endpoint()).await;
+            ses.create_email_identity().email_identity(SENDER).send().await.expect("verify the sender on moto");
+            (Arc::new(SesMailer::new(ses, SENDER, None)), Arc::new(SnsSms::new(sns)))
+        }
+    };
+    Notifier {
+        store: state.store.clone(),
+        clock: state.clock.clone(),
+        random: state.random.clone(),
+        mailer,
+        sms,
+        settings: NotifySettings { public_url: "https://portal.acme.example".into(), ..NotifySettings::default() },
+    }
+}
+
+pub async fn aws_senders(endpoint: &str) -> (aws_sdk_sesv2::Client, aws_sdk_sns::Client) {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let creds = Credentials::new("testing", "testing", None, None, "tests");
+    let ses = aws_sdk_sesv2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds.clone())
+        .build();
+    let sns = aws_sdk_sns::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .build();
+    (aws_sdk_sesv2::Client::from_conf(ses), aws_sdk_sns::Client::from_conf(sns))
+}
+
+/// An email as received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl TestApp {
+    /// Delivers everything due, including what a fan-out adds; answers how many were handled.
+    pub async fn deliver_outbox(&self) -> usize {
+        let mut total = 0;
+        for _ in 0..5 {
+            let n = guardpost_shared::notify::dispatcher::run_once(&self.notifier).await.expect("dispatch");
+            total += n;
+            if n == 0 {
+                break;
+            }
+        }
+        total
+    }
+
+    /// Emails sent to `to`: read from the mailbox folder (SQLite) or moto's record (DynamoDB).
+    pub async fn emails_to(&self, to: &str) -> Vec<Received> {
+        let all = match self.backend {
+            Backend::Sqlite => mailbox_emails(&self._dir.path().join("mailbox")),
+            Backend::DynamoDb => {
+                let data = moto_data().await;
+                data["ses"]["Message"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|m| {
+                        let to = m["destinations"]["ToAddresses"][0].as_str()?.to_owned();
+                        Some(Received {
+                            to,
+                            subject: m["subject"].as_str()?.to_owned(),
+                            text: m["body"].as_str()?.to_owned(),
+                        })
+                    })
+                    .collect()
+            }
+        };
+        all.into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// SMS texts sent to `to`.
+    pub async fn sms_to(&self, to: &str) -> Vec<String> {
+        let all: Vec<(String, String)> = match self.backend {
+            Backend::Sqlite => std::fs::read_to_string(self._dir.path().join("mailbox/sms.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|v| Some((v["to"].as_str()?.to_owned(), v["text"].as_str()?.to_owned())))
+                .collect(),
+            Backend::DynamoDb => moto_data().await["sns"]["SMS"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|m| Some((m["phone_number"].as_str()?.to_owned(), m["message"].as_str()?.to_owned())))
+                .collect(),
+        };
+        all.into_iter().filter(|(n, _)| n == to).map(|(_, t)| t).collect()
+    }
+}
+
+async fn moto_data() -> Value {
+    let url = format!("{}/moto-api/data.json", moto_endpoint());
+    reqwest::get(url).await.expect("moto data").json().await.expect("moto json")
+}
+
+/// Reads the `.eml` files of a mailbox folder (bodies are written as they are).
+pub fn mailbox_emails(dir: &std::path::Path) -> Vec<Received> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let raw = std::fs::read_to_string(&path).unwrap_or_default();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let header = |name: &str| {
+            head.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned)).unwrap_or_default()
+        };
+        let text = body.replace('\r', "");
+        out.push(Received { to: header("To"), subject: header("Subject"), text });
+    }
+    out
 }
 
 /// Runs a story on each store: `on_both_stores!(name);` for `async fn name(backend: Backend)`.

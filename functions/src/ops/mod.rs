@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod employees;
 pub mod health;
+pub mod notifications;
 pub mod range;
 pub mod regions;
 pub mod shifts;

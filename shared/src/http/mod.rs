@@ -14,4 +14,4 @@ pub use json::{Body, OptionalBody};
 pub use page::{PageParams, Paged};
 pub use problem::Problem;
 pub use query::Params;
-pub use respond::{Created, NoContent, path_id};
+pub use respond::{Accepted, Created, NoContent, path_id};

@@ -17,6 +17,16 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
+/// 202 Accepted, no body: the request is taken and will be acted on.
+#[derive(Debug)]
+pub struct Accepted;
+
+impl IntoResponse for Accepted {
+    fn into_response(self) -> Response {
+        StatusCode::ACCEPTED.into_response()
+    }
+}
+
 /// 204 No Content.
 #[derive(Debug)]
 pub struct NoContent;

@@ -8,12 +8,12 @@
 //! Secrets are never stored in an outbox item: a welcome or reset message names the user, and
 //! its single-use link is made at delivery time (only its hash is stored).
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod deliver;
 pub mod dispatcher;
 pub mod mailbox;
 pub mod render;
-#[cfg(feature = "aws")]
-pub mod aws;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -52,8 +52,15 @@ pub enum Message {
         entry_id: TimeEntryId,
         at: DateTime<Utc>,
     },
-    Email { to: String, subject: String, text: String },
-    Sms { to: String, text: String },
+    Email {
+        to: String,
+        subject: String,
+        text: String,
+    },
+    Sms {
+        to: String,
+        text: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -17,6 +17,13 @@ pub fn org(org: &OrgSlug) -> Key {
     Key::new(t(org), "ORG")
 }
 
+/// The one partition that is not a tenant's: the list of organisation slugs, so that the local
+/// outbox dispatcher can find every organisation. It holds nothing but the slugs.
+pub const ORG_DIRECTORY: &str = "SYS#ORGS";
+pub fn org_directory_entry(org: &OrgSlug) -> Key {
+    Key::new(ORG_DIRECTORY, org.to_string())
+}
+
 pub fn regions(org: &OrgSlug) -> String {
     format!("{}#REGIONS", t(org))
 }

@@ -27,6 +27,9 @@ const RUNS: &[(&str, u16)] = &[
     ("list-my-sites", 200),
     ("unassign-site-employee", 204),
     ("create-employee", 201),
+    ("set-password", 204),
+    ("forgot-password", 202),
+    ("list-notifications", 200),
     ("list-employees", 200),
     ("get-employee", 200),
     ("clock-in", 201),
@@ -73,6 +76,14 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
         }
         let refresh = if *operation == "logout" { &for_logout } else { &main };
         text = text.replace("REPLACE_WITH_REFRESH_TOKEN", refresh["refresh_token"].as_str().unwrap());
+        if text.contains("REPLACE_WITH_SET_PASSWORD_TOKEN") {
+            // The welcome email of the employee the create-employee event made.
+            app.deliver_outbox().await;
+            let mail = app.emails_to("ada.guard@demo.example").await;
+            let link = &mail.first().expect("a welcome email").text;
+            let token = link[link.find("token=").unwrap() + 6..].split_whitespace().next().unwrap().to_owned();
+            text = text.replace("REPLACE_WITH_SET_PASSWORD_TOKEN", &token);
+        }
         assert!(!text.contains("REPLACE_WITH"), "{operation}: a placeholder is left");
 
         let request = lambda_http::request::from_str(&text)

@@ -10,6 +10,7 @@ mod employees;
 mod idempotency;
 mod isolation;
 mod lambda_events;
+mod notifications;
 mod sites;
 mod timekeeping;
 mod walkthrough;

@@ -1,11 +1,13 @@
 //! Login, token refresh, logout and the caller's own views.
 
+pub mod forgot_password;
 pub mod get_me;
 pub mod list_my_sites;
 pub mod login;
 pub mod logout;
 pub mod refresh;
 mod session;
+pub mod set_password;
 
 use serde::Serialize;
 use utoipa::ToSchema;

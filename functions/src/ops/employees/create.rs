@@ -10,6 +10,7 @@ use guardpost_shared::domain::{
     BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, Secret, ShortText, Tag, UserId, Username, Validator,
 };
 use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::site::Address;
 use guardpost_shared::records::user::{self, Credential, Gender, LoginName, RoleName, User, UserKind, UserStatus};
 use guardpost_shared::records::{item, keys};
@@ -105,7 +106,13 @@ pub(crate) async fn write(
     password_hash: Option<String>,
     _granted: &guardpost_shared::access::Granted,
 ) -> AppResult<()> {
-    commit(state, user_ops(&principal.org, employee, password_hash)?, Vec::new()).await
+    let mut ops = user_ops(&principal.org, employee, password_hash)?;
+    if employee.email.is_some() {
+        // The welcome email with its set-password link, in the same transaction.
+        let welcome = Message::Welcome { user_id: employee.id };
+        ops.push(enqueue(&principal.org, state.new_ulid().to_string(), welcome, state.now())?);
+    }
+    commit(state, ops, Vec::new()).await
 }
 
 /// The items a new user is: profile, credential, and one uniqueness claim per employee number,
@@ -149,6 +156,14 @@ pub(crate) fn user_ops(org: &OrgSlug, employee: &User, password_hash: Option<Str
         unique(keys::login(org, username.as_str()), user::LOGIN_KIND, "username", "username-taken")?;
     }
     Ok(out)
+}
+
+impl UserOps {
+    /// Adds an operation whose failure is not a uniqueness conflict.
+    pub(crate) fn push(&mut self, op: TxOp) {
+        self.ops.push(op);
+        self.claims.push(None);
+    }
 }
 
 /// Runs `before` and the user's items in one transaction, naming the taken fields on conflict.

@@ -6,8 +6,9 @@
 //!
 //! Three store round trips: the session check, the caller's shifts around now (their own
 //! partition, read consistently), and one transaction that creates the clock state (only if
-//! absent: one open entry per employee), the entry, the unplanned shift if any, and checks that
-//! the site exists and the caller is assigned to it.
+//! absent: one open entry per employee), the entry, the unplanned shift if any (with the outbox
+//! item that tells the site's managers), and checks that the site exists and the caller is
+//! assigned to it.
 
 use axum::extract::{Path, State};
 use chrono::Duration;
@@ -15,6 +16,7 @@ use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{ShiftId, SiteId, TimeEntryId};
 use guardpost_shared::http::{Created, OptionalBody, Problem, path_id};
+use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::shift::{self, Shift, ShiftKind};
 use guardpost_shared::records::site::Site;
 use guardpost_shared::records::time_entry::{ClockState, TimeEntry};
@@ -127,6 +129,11 @@ pub async fn handler(
         all.push(TxOp::Check { key: keys::site_assignment(org, &me, &site_id), condition: Condition::Exists });
     }
     all.extend(ops);
+    if unplanned {
+        // The site's managers hear of it (SMS, or email when they have no SMS phone).
+        let message = Message::UnplannedClockIn { site_id, employee_id: me, entry_id: entry.id, at: now };
+        all.push(enqueue(org, state.new_ulid().to_string(), message, now)?);
+    }
     match state.store.transact(all).await {
         Ok(()) => {
             tracing::info!(site = %site_id, entry = %entry.id, unplanned, "clocked in");

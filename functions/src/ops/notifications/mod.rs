@@ -1,0 +1,3 @@
+//! The outbox, as administrators see it.
+
+pub mod list;

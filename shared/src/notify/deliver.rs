@@ -1,0 +1,221 @@
+//! The one delivery path. Called with an outbox item's key by the local dispatcher or the
+//! notifier Lambda; safe to call any number of times for the same item (at-least-once input).
+//!
+//! 1. Read the item; skip it unless it is pending and due (or its claim went stale).
+//! 2. Claim it: write `sending` against the version read. Of concurrent or replayed calls,
+//!    exactly one wins; the others skip. This is what keeps a replayed stream batch from
+//!    sending twice.
+//! 3. Render and send; record `sent`, or `pending` again with a later `next_attempt_at`
+//!    (exponential backoff), or `failed` after the last attempt or a permanent refusal.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::render::{Context, Rendered, render};
+use super::{Mailer, Message, OutboxItem, SendError, SmsSender, Status, enqueue, outbox_key};
+use crate::clock::{Clock, Random};
+use crate::domain::{OrgSlug, PhoneE164};
+use crate::error::AppError;
+use crate::records::{Versioned, get, item};
+use crate::store::{Condition, Key, Store, StoreError, TxOp};
+
+/// A claim older than this is taken to belong to a deliverer that died.
+pub const STALE_CLAIM_SECS: i64 = 300;
+
+#[derive(Clone, Debug)]
+pub struct NotifySettings {
+    /// Where links in emails point (the portal or the local server).
+    pub public_url: String,
+    pub max_attempts: u32,
+    /// First retry after this many seconds, doubling each time.
+    pub backoff_secs: i64,
+    pub sms_per_number_per_hour: u32,
+    pub sms_per_org_per_day: u32,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            max_attempts: 5,
+            backoff_secs: 2,
+            sms_per_number_per_hour: 3,
+            sms_per_org_per_day: 500,
+        }
+    }
+}
+
+/// What delivery needs: the store, time, randomness and the two senders.
+#[derive(Clone)]
+pub struct Notifier {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn SmsSender>,
+    pub settings: NotifySettings,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Not pending, not due, or claimed by someone else.
+    Skipped,
+    /// Failed for now; due again at this time.
+    Retrying(DateTime<Utc>),
+    Failed,
+}
+
+pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, StoreError> {
+    let key = outbox_key(org, id);
+    let Some(Versioned { record: mut out, version }) = get::<OutboxItem>(n.store.as_ref(), &key).await? else {
+        return Ok(Outcome::Skipped);
+    };
+    let now = n.clock.now();
+    let due = out.status == Status::Pending && out.next_attempt_at <= now;
+    let stale =
+        out.status == Status::Sending && out.claimed_at.is_some_and(|t| t < now - Duration::seconds(STALE_CLAIM_SECS));
+    if !due && !stale {
+        return Ok(Outcome::Skipped);
+    }
+    out.status = Status::Sending;
+    out.claimed_at = Some(now);
+    out.attempts += 1;
+    match n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => return Ok(Outcome::Skipped),
+        Err(e) => return Err(e),
+    }
+    let version = version + 1;
+
+    let result = attempt(n, org, &out).await;
+    let now = n.clock.now();
+    let outcome = match result {
+        Ok(provider_id) => {
+            out.status = Status::Sent;
+            out.sent_at = Some(now);
+            out.provider_id = Some(provider_id);
+            out.last_error = None;
+            Outcome::Sent
+        }
+        Err(SendError::Temporary(e)) if out.attempts < n.settings.max_attempts => {
+            let wait = n.settings.backoff_secs.saturating_mul(1 << (out.attempts - 1).min(16));
+            out.status = Status::Pending;
+            out.next_attempt_at = now + Duration::seconds(wait);
+            out.last_error = Some(e);
+            Outcome::Retrying(out.next_attempt_at)
+        }
+        Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
+            out.status = Status::Failed;
+            out.last_error = Some(e);
+            Outcome::Failed
+        }
+    };
+    n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await?;
+    match &outcome {
+        Outcome::Failed => {
+            tracing::warn!(org = %org, outbox = %out.id, attempts = out.attempts, error = ?out.last_error, "notification failed")
+        }
+        Outcome::Retrying(at) => {
+            tracing::info!(org = %org, outbox = %out.id, attempts = out.attempts, next = %at, "notification will be retried")
+        }
+        _ => tracing::info!(org = %org, outbox = %out.id, "notification delivered"),
+    }
+    Ok(outcome)
+}
+
+fn to_item(org: &OrgSlug, out: &OutboxItem, version: u64) -> Result<crate::store::Item, StoreError> {
+    out.item(org, version).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+async fn attempt(n: &Notifier, org: &OrgSlug, out: &OutboxItem) -> Result<String, SendError> {
+    let ctx = Context {
+        store: n.store.as_ref(),
+        random: n.random.as_ref(),
+        now: n.clock.now(),
+        public_url: &n.settings.public_url,
+    };
+    let rendered = render(&ctx, org, &out.message).await.map_err(temporary)?;
+    match rendered {
+        Rendered::Email(email) => n.mailer.send(&email).await,
+        Rendered::Sms { to, text } => {
+            let number = PhoneE164::parse(&to).map_err(|_| SendError::Permanent("not an E.164 phone number".into()))?;
+            take_sms_allowance(n, org, &number).await?;
+            n.sms.send(number.as_str(), &text).await
+        }
+        Rendered::FanOut(messages) => {
+            let count = messages.len();
+            fan_out(n, org, &out.id, messages).await?;
+            Ok(format!("{count} message(s) queued"))
+        }
+        Rendered::Nothing(why) => Err(SendError::Permanent(why)),
+    }
+}
+
+fn temporary(e: AppError) -> SendError {
+    SendError::Temporary(e.to_string())
+}
+
+/// Children get ids derived from the parent, so a repeated fan-out adds nothing.
+async fn fan_out(n: &Notifier, org: &OrgSlug, parent: &str, messages: Vec<Message>) -> Result<(), SendError> {
+    let now = n.clock.now();
+    for (i, message) in messages.into_iter().enumerate() {
+        let op = enqueue(org, format!("{parent}-{i:03}"), message, now).map_err(temporary)?;
+        let TxOp::Put { item, condition } = op else { continue };
+        match n.store.put(item, condition).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(SendError::Temporary(e.to_string())),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Counter {
+    count: u32,
+}
+
+/// At most `sms_per_number_per_hour` SMS per number per hour and `sms_per_org_per_day` per
+/// organisation per day: both counters move together or not at all.
+async fn take_sms_allowance(n: &Notifier, org: &OrgSlug, number: &PhoneE164) -> Result<(), SendError> {
+    let now = n.clock.now();
+    let hour = Key::new(format!("T#{org}#SMSCOUNT#{}", number.as_str()), now.format("%Y%m%d%H").to_string());
+    let day = Key::new(format!("T#{org}#SMSCOUNT#ORG"), now.format("%Y%m%d").to_string());
+    let limits =
+        [(hour, n.settings.sms_per_number_per_hour, 2 * 3600), (day, n.settings.sms_per_org_per_day, 2 * 86400)];
+    for _ in 0..10 {
+        let mut ops = Vec::new();
+        for (key, limit, keep_secs) in &limits {
+            let current =
+                get::<Counter>(n.store.as_ref(), key).await.map_err(|e| SendError::Temporary(e.to_string()))?;
+            let (count, condition, version) = match &current {
+                Some(v) => (v.record.count, Condition::VersionIs(v.version), v.version + 1),
+                None => (0, Condition::NotExists, 1),
+            };
+            if count >= *limit {
+                return Err(SendError::Permanent(format!(
+                    "SMS limit reached ({limit} per {})",
+                    if *keep_secs < 86400 { "number per hour" } else { "organisation per day" }
+                )));
+            }
+            let mut it = item(key.clone(), "sms-counter", &Counter { count: count + 1 })
+                .map_err(temporary)?
+                .expiring_at((now + Duration::seconds(*keep_secs)).timestamp());
+            it.version = version;
+            ops.push(TxOp::put(it, condition));
+        }
+        match n.store.transact(ops).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::TransactionCanceled { .. } | StoreError::Conflict) => continue,
+            Err(e) => return Err(SendError::Temporary(e.to_string())),
+        }
+    }
+    Err(SendError::Temporary("SMS counters busy".into()))
+}

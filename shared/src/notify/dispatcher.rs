@@ -1,0 +1,53 @@
+//! The single process's dispatcher: polls each organisation's due outbox items and delivers
+//! them through [`deliver`]. On AWS the table's stream plays this part.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use super::deliver::{Notifier, deliver};
+use super::{OutboxItem, Status, by_status};
+use crate::domain::OrgSlug;
+use crate::records::{keys, sort_time};
+use crate::store::{Query, StoreError};
+
+/// Delivers every due item once; answers how many were looked at.
+pub async fn run_once(n: &Notifier) -> Result<usize, StoreError> {
+    let now = n.clock.now();
+    let mut seen = 0;
+    for org in organisations(n).await? {
+        let query =
+            Query::gsi2(by_status(&org, Status::Pending)).between("", format!("{}~", sort_time(now))).limit(100);
+        let page = n.store.query(&query).await?;
+        for item in page.items {
+            let out: OutboxItem = item.parse()?;
+            deliver(n, &org, &out.id).await?;
+            seen += 1;
+        }
+    }
+    Ok(seen)
+}
+
+async fn organisations(n: &Notifier) -> Result<Vec<OrgSlug>, StoreError> {
+    let mut orgs = Vec::new();
+    let mut query = Query::table(keys::ORG_DIRECTORY).limit(1000);
+    loop {
+        let page = n.store.query(&query).await?;
+        orgs.extend(page.items.iter().filter_map(|i| OrgSlug::parse(&i.key.sk).ok()));
+        match page.cursor {
+            Some(c) => query.cursor = Some(c),
+            None => return Ok(orgs),
+        }
+    }
+}
+
+/// Runs [`run_once`] every `every`, for as long as the process lives.
+pub fn spawn(n: Arc<Notifier>, every: StdDuration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = run_once(&n).await {
+                tracing::error!(error = %e, "outbox dispatch failed; will try again");
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}

@@ -1,0 +1,194 @@
+//! Turning an outbox message into what is sent: looking up addresses, making single-use links,
+//! and fanning a site event out to the people who should hear of it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Email, Message};
+use crate::auth::tokens::hash_secret;
+use crate::clock::Random;
+use crate::domain::{OrgSlug, UserId};
+use crate::error::AppError;
+use crate::records::org::Organisation;
+use crate::records::site::Site;
+use crate::records::user::{RoleName, SiteAssignment, User};
+use crate::records::{get, item, keys};
+use crate::store::{Condition, Key, Query, Store, read_page};
+
+pub const TOKEN_KIND: &str = "password-token";
+/// A welcome link lasts 72 hours; a reset link one hour.
+pub const WELCOME_TTL_HOURS: i64 = 72;
+pub const RESET_TTL_HOURS: i64 = 1;
+
+/// What a message becomes.
+#[derive(Debug)]
+pub enum Rendered {
+    Email(Email),
+    Sms {
+        to: String,
+        text: String,
+    },
+    /// One message per recipient, each delivered on its own.
+    FanOut(Vec<Message>),
+    /// Nothing can be sent (no address); the reason is kept on the failed item.
+    Nothing(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPurpose {
+    Welcome,
+    Reset,
+}
+
+/// A single-use password link, stored only as the hash of its secret.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PasswordToken {
+    pub user_id: UserId,
+    pub purpose: TokenPurpose,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn token_key(org: &OrgSlug, secret_hash: &str) -> Key {
+    Key::new(format!("T#{org}#PWTOKEN#{secret_hash}"), "TOKEN")
+}
+
+/// Parses a link token `{org}.{secret}` into the organisation and the key of its stored hash.
+pub fn parse_token(raw: &str) -> Option<(OrgSlug, Key)> {
+    let (org, secret) = raw.trim().split_once('.')?;
+    let org = OrgSlug::parse(org).ok()?;
+    if secret.len() != 43 || URL_SAFE_NO_PAD.decode(secret).is_err() {
+        return None;
+    }
+    let key = token_key(&org, &hash_secret(secret));
+    Some((org, key))
+}
+
+pub struct Context<'a> {
+    pub store: &'a dyn Store,
+    pub random: &'a dyn Random,
+    pub now: DateTime<Utc>,
+    pub public_url: &'a str,
+}
+
+pub async fn render(ctx: &Context<'_>, org: &OrgSlug, message: &Message) -> Result<Rendered, AppError> {
+    match message {
+        Message::Email { to, subject, text } => {
+            Ok(Rendered::Email(Email { to: to.clone(), subject: subject.clone(), text: text.clone() }))
+        }
+        Message::Sms { to, text } => Ok(Rendered::Sms { to: to.clone(), text: text.clone() }),
+        Message::Welcome { user_id } => password_link(ctx, org, user_id, TokenPurpose::Welcome).await,
+        Message::PasswordReset { user_id } => password_link(ctx, org, user_id, TokenPurpose::Reset).await,
+        Message::UnplannedClockIn { site_id, employee_id, at, .. } => {
+            let site = get::<Site>(ctx.store, &keys::site(org, site_id)).await?.map(|v| v.record);
+            let employee = get::<User>(ctx.store, &keys::user(org, employee_id)).await?.map(|v| v.record);
+            let (Some(site), Some(employee)) = (site, employee) else {
+                return Ok(Rendered::Nothing("the site or the employee no longer exists".into()));
+            };
+            let local = at.with_timezone(&site.time_zone.tz());
+            let text = format!(
+                "guardpost: {} clocked in at {} at {} ({}) on an unplanned shift.",
+                employee.full_name(),
+                site.name,
+                local.format("%H:%M"),
+                site.time_zone
+            );
+            let mut out = Vec::new();
+            for manager in site_managers(ctx.store, org, &site, employee_id).await? {
+                let sms = [manager.main_phone.as_ref(), manager.other_phone.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .find(|p| p.sms_enabled);
+                if let Some(phone) = sms {
+                    out.push(Message::Sms { to: phone.number.as_str().to_owned(), text: text.clone() });
+                } else if let Some(email) = &manager.email {
+                    let subject = format!("Unplanned clock-in at {}", site.name);
+                    out.push(Message::Email { to: email.as_str().to_owned(), subject, text: text.clone() });
+                }
+            }
+            Ok(Rendered::FanOut(out))
+        }
+    }
+}
+
+/// The managers and supervisors assigned to the site (and, for a sub-site, to its master site),
+/// active, other than the employee who clocked in.
+async fn site_managers(store: &dyn Store, org: &OrgSlug, site: &Site, except: &UserId) -> Result<Vec<User>, AppError> {
+    let mut sites = vec![site.id];
+    sites.extend(site.parent_site_id);
+    let mut ids = Vec::new();
+    for s in sites {
+        let mut query = Query::gsi1(keys::site_employees(org, &s)).limit(1000);
+        loop {
+            let page = read_page(store, &query).await?;
+            for it in &page.items {
+                let a: SiteAssignment = it.parse()?;
+                if a.user_id != *except && !ids.contains(&a.user_id) {
+                    ids.push(a.user_id);
+                }
+            }
+            match page.cursor {
+                Some(c) => query.cursor = Some(c),
+                None => break,
+            }
+        }
+    }
+    let mut managers = Vec::new();
+    for chunk in ids.chunks(crate::store::MAX_BATCH_GET) {
+        let user_keys: Vec<Key> = chunk.iter().map(|id| keys::user(org, id)).collect();
+        for it in store.batch_get(&user_keys).await? {
+            let user: User = it.parse()?;
+            if user.may_log_in() && user.roles.iter().any(|r| matches!(r, RoleName::Manager | RoleName::Supervisor)) {
+                managers.push(user);
+            }
+        }
+    }
+    managers.sort_by_key(|u| u.id);
+    Ok(managers)
+}
+
+/// Makes a single-use link for the user (stored as a hash, expiring) and the email carrying it.
+async fn password_link(
+    ctx: &Context<'_>,
+    org: &OrgSlug,
+    user_id: &UserId,
+    purpose: TokenPurpose,
+) -> Result<Rendered, AppError> {
+    let Some(user) = get::<User>(ctx.store, &keys::user(org, user_id)).await?.map(|v| v.record) else {
+        return Ok(Rendered::Nothing("the user no longer exists".into()));
+    };
+    let Some(email) = user.email.clone() else {
+        return Ok(Rendered::Nothing("the user has no email address".into()));
+    };
+    let org_name = get::<Organisation>(ctx.store, &keys::org(org))
+        .await?
+        .map(|v| v.record.name)
+        .unwrap_or_else(|| org.to_string());
+    let secret = URL_SAFE_NO_PAD.encode(ctx.random.bytes(32));
+    let hours = if purpose == TokenPurpose::Welcome { WELCOME_TTL_HOURS } else { RESET_TTL_HOURS };
+    let expires_at = ctx.now + Duration::hours(hours);
+    let token = PasswordToken { user_id: *user_id, purpose, expires_at };
+    let token_item =
+        item(token_key(org, &hash_secret(&secret)), TOKEN_KIND, &token)?.expiring_at(expires_at.timestamp());
+    ctx.store.put(token_item, Condition::NotExists).await?;
+    let link = format!("{}/set-password?token={org}.{secret}", ctx.public_url.trim_end_matches('/'));
+    let (subject, text) = match purpose {
+        TokenPurpose::Welcome => (
+            format!("Welcome to {org_name}: set your password"),
+            format!(
+                "Hello {},\n\n{org_name} has created your guardpost account (organisation \"{org}\").\nSet your password here within {hours} hours; the link works once:\n\n{link}\n\nAPI: POST /v1/auth/set-password with {{\"token\": \"{org}.{secret}\", \"password\": \"...\"}}\n",
+                user.first_name
+            ),
+        ),
+        TokenPurpose::Reset => (
+            format!("Reset your {org_name} password"),
+            format!(
+                "Hello {},\n\nSomeone asked to reset your guardpost password. If it was you, set a new one within {hours} hour(s); the link works once:\n\n{link}\n\nIf it was not you, ignore this email: your password stays as it is.\n",
+                user.first_name
+            ),
+        ),
+    };
+    Ok(Rendered::Email(Email { to: email.as_str().to_owned(), subject, text }))
+}

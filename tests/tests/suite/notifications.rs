@@ -1,0 +1,312 @@
+//! The notification pipeline end to end: the write puts an outbox item in its own transaction,
+//! delivery reads it back and sends through the real senders (mailbox files on SQLite, SES and
+//! SNS on moto with DynamoDB), and what arrives is checked by recipient and content.
+
+use chrono::Duration;
+use guardpost_shared::domain::OrgSlug;
+use guardpost_shared::notify::deliver::{Outcome, deliver};
+use guardpost_shared::notify::{OutboxItem, outbox_pk};
+use guardpost_shared::store::Query;
+use guardpost_tests::{Backend, TestApp, on_both_stores};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+on_both_stores!(
+    a_new_employee_receives_a_working_single_use_set_password_link,
+    forgot_password_answers_alike_and_mails_a_reset_link_that_ends_sessions,
+    set_password_links_expire,
+    an_unplanned_clock_in_alerts_the_site_managers_by_sms_or_email,
+    sms_are_capped_per_number_and_the_excess_is_listed_as_failed,
+    a_replayed_stream_batch_sends_nothing_twice,
+);
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// The token in an emailed link.
+fn token_in(text: &str) -> String {
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+async fn create(app: &TestApp, token: &str, body: Value) -> String {
+    app.post("/v1/employees", token, body).await.expect(201).id()
+}
+
+async fn a_new_employee_receives_a_working_single_use_set_password_link(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let email = format!("{}@acme.example", unique("ada"));
+    create(&app, &admin, json!({"employee_number": "W-1", "first_name": "Ada", "last_name": "New", "email": email}))
+        .await;
+    assert!(app.emails_to(&email).await.is_empty(), "nothing is sent inside the request");
+    app.deliver_outbox().await;
+
+    let mail = app.emails_to(&email).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(mail[0].subject.contains("set your password"), "{}", mail[0].subject);
+    assert!(mail[0].text.contains("https://portal.acme.example/set-password?token=acme."), "{}", mail[0].text);
+    assert!(mail[0].text.contains("Hello Ada"));
+    let token = token_in(&mail[0].text);
+    assert!(token.len() >= 5 + 43, "a 256-bit secret after the org");
+
+    // The stored outbox item holds no token: only the user it is for.
+    let org = OrgSlug::parse("acme").unwrap();
+    let outbox = app.state.store.query(&Query::table(outbox_pk(&org))).await.unwrap();
+    assert!(outbox.items.iter().all(|i| !i.data.to_string().contains(&token[5..])));
+
+    let set = |password: &str| json!({"token": token, "password": password});
+    app.call(Method::POST, "/v1/auth/set-password", None, Some(set("short"))).await.expect(422);
+    app.call(Method::POST, "/v1/auth/set-password", None, Some(set("a-fine-new-passphrase-1"))).await.expect(204);
+    app.login(&email, "a-fine-new-passphrase-1").await;
+    let again =
+        app.call(Method::POST, "/v1/auth/set-password", None, Some(set("another-passphrase-22"))).await.expect(401);
+    assert_eq!(again.problem_type(), "unauthenticated");
+    app.call(
+        Method::POST,
+        "/v1/auth/set-password",
+        None,
+        Some(json!({"token": "acme.forged", "password": "x-passphrase-123"})),
+    )
+    .await
+    .expect(401);
+    // Delivering again sends nothing more.
+    app.deliver_outbox().await;
+    assert_eq!(app.emails_to(&email).await.len(), 1);
+}
+
+async fn forgot_password_answers_alike_and_mails_a_reset_link_that_ends_sessions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let email = format!("{}@acme.example", unique("bo"));
+    let body = json!({"employee_number": "R-1", "first_name": "Bo", "last_name": "Reset", "email": email, "password": "original-passphrase-1"});
+    create(&app, &admin, body).await;
+    app.deliver_outbox().await;
+    let session = app.login(&email, "original-passphrase-1").await;
+
+    let known = app
+        .call(Method::POST, "/v1/auth/forgot-password", None, Some(json!({"org": "acme", "login": email})))
+        .await
+        .expect(202);
+    let unknown = app
+        .call(
+            Method::POST,
+            "/v1/auth/forgot-password",
+            None,
+            Some(json!({"org": "acme", "login": "nobody@acme.example"})),
+        )
+        .await
+        .expect(202);
+    let no_org = app
+        .call(Method::POST, "/v1/auth/forgot-password", None, Some(json!({"org": "nope", "login": email})))
+        .await
+        .expect(202);
+    assert_eq!((known.body.clone(), known.body), (unknown.body, no_org.body));
+    app.deliver_outbox().await;
+    let mail = app.emails_to(&email).await;
+    let reset: Vec<_> = mail.iter().filter(|m| m.subject.contains("Reset")).collect();
+    assert_eq!(reset.len(), 1, "{mail:?}");
+    assert!(app.emails_to("nobody@acme.example").await.is_empty());
+
+    let token = token_in(&reset[0].text);
+    app.advance(Duration::seconds(1));
+    app.call(
+        Method::POST,
+        "/v1/auth/set-password",
+        None,
+        Some(json!({"token": token, "password": "replacement-passphrase-2"})),
+    )
+    .await
+    .expect(204);
+    app.get("/v1/me", &session.access_token).await.expect(401);
+    app.login_as("acme", &email, "original-passphrase-1").await.expect(401);
+    app.login(&email, "replacement-passphrase-2").await;
+}
+
+async fn set_password_links_expire(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let email = format!("{}@acme.example", unique("cy"));
+    create(&app, &admin, json!({"employee_number": "X-1", "first_name": "Cy", "last_name": "Late", "email": email}))
+        .await;
+    app.deliver_outbox().await;
+    let token = token_in(&app.emails_to(&email).await[0].text);
+    app.advance(Duration::hours(72) + Duration::minutes(1));
+    app.call(
+        Method::POST,
+        "/v1/auth/set-password",
+        None,
+        Some(json!({"token": token, "password": "too-late-passphrase-3"})),
+    )
+    .await
+    .expect(401);
+}
+
+struct Site {
+    app: TestApp,
+    admin: String,
+    site: String,
+    site_name: String,
+}
+
+/// A site with a guard and two managers: one with an SMS phone, one with only an email.
+async fn staffed_site(backend: Backend, sms_number: &str) -> (Site, String, String) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let region = app.create_region(&admin, "North").await;
+    let site_name = unique("Depot ");
+    let site =
+        app.create_site(&admin, json!({"name": site_name, "region_id": region, "time_zone": "America/Toronto"})).await;
+    let guard = app.create_employee(&admin, "G-1", "guard1", "correct-horse-battery-7").await;
+    let texting = create(&app, &admin, json!({"employee_number": "M-1", "first_name": "Mia", "last_name": "Manager", "role": "manager", "username": "mia",
+        "main_phone": {"number": sms_number, "sms_enabled": true}})).await;
+    let manager_email = format!("{}@acme.example", unique("max"));
+    let emailing = create(
+        &app,
+        &admin,
+        json!({"employee_number": "M-2", "first_name": "Max", "last_name": "Super", "role": "supervisor",
+        "email": manager_email, "main_phone": {"number": "+14165550100", "sms_enabled": false}}),
+    )
+    .await;
+    for user in [&guard, &texting, &emailing] {
+        app.assign(&admin, &site, user).await.expect(204);
+    }
+    app.deliver_outbox().await;
+    (Site { app, admin, site, site_name }, manager_email, "guard1".into())
+}
+
+async fn an_unplanned_clock_in_alerts_the_site_managers_by_sms_or_email(backend: Backend) {
+    let number = "+14165550142";
+    let (s, manager_email, _) = staffed_site(backend, number).await;
+    let before = s.app.sms_to(number).await.len();
+    let guard = s.app.login("guard1", "correct-horse-battery-7").await.access_token;
+    s.app.clock(&guard, &s.site, "clock-in").await.expect(201);
+    s.app.deliver_outbox().await;
+
+    let texts = s.app.sms_to(number).await;
+    assert_eq!(texts.len(), before + 1, "{texts:?}");
+    let text = texts.last().unwrap();
+    assert!(
+        text.contains("Test guard1 clocked in at") && text.contains(&s.site_name) && text.contains("unplanned"),
+        "{text}"
+    );
+    let mails: Vec<_> =
+        s.app.emails_to(&manager_email).await.into_iter().filter(|m| m.subject.starts_with("Unplanned")).collect();
+    assert_eq!(mails.len(), 1, "the supervisor without an SMS phone gets an email");
+    assert!(mails[0].subject.contains(&s.site_name));
+    assert!(
+        s.app.emails_to("guard1@acme.example").await.iter().all(|m| !m.subject.contains("Unplanned")),
+        "not the guard"
+    );
+}
+
+async fn sms_are_capped_per_number_and_the_excess_is_listed_as_failed(backend: Backend) {
+    let number = "+14165550177".to_owned();
+    let (s, _, _) = staffed_site(backend, &number).await;
+    // moto keeps what earlier runs sent: count from here.
+    let before = s.app.sms_to(&number).await.len();
+    let guard = s.app.login("guard1", "correct-horse-battery-7").await.access_token;
+    for _ in 0..4 {
+        s.app.clock(&guard, &s.site, "clock-in").await.expect(201);
+        s.app.clock(&guard, &s.site, "clock-out").await.expect(200);
+    }
+    s.app.deliver_outbox().await;
+    assert_eq!(s.app.sms_to(&number).await.len() - before, 3, "3 SMS per number per hour");
+    let failed = s.app.get("/v1/notifications?status=failed", &s.admin).await.expect(200).body;
+    let items = failed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{failed}");
+    assert!(items[0]["last_error"].as_str().unwrap().contains("SMS limit"), "{failed}");
+    let sent = s.app.get("/v1/notifications?status=sent&limit=200", &s.admin).await.expect(200).body;
+    assert!(sent["items"].as_array().unwrap().len() >= 3);
+    s.app.get("/v1/notifications?status=lost", &s.admin).await.expect(400);
+    // An hour later the number may receive again.
+    s.app.advance(Duration::minutes(61));
+    let guard = s.app.login("guard1", "correct-horse-battery-7").await.access_token;
+    s.app.clock(&guard, &s.site, "clock-in").await.expect(201);
+    s.app.deliver_outbox().await;
+    assert_eq!(s.app.sms_to(&number).await.len() - before, 4);
+}
+
+async fn a_replayed_stream_batch_sends_nothing_twice(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let email = format!("{}@acme.example", unique("di"));
+    create(&app, &admin, json!({"employee_number": "S-1", "first_name": "Di", "last_name": "Stream", "email": email}))
+        .await;
+    let org = OrgSlug::parse("acme").unwrap();
+    let outbox = app.state.store.query(&Query::table(outbox_pk(&org))).await.unwrap();
+    let item: OutboxItem = outbox.items[0].parse().unwrap();
+
+    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/notifier.json")).unwrap();
+    let event: Value = serde_json::from_str(
+        &sample.replace("REPLACE_WITH_OUTBOX_PK", &outbox_pk(&org)).replace("REPLACE_WITH_OUTBOX_SK", &item.id),
+    )
+    .unwrap();
+    let first = guardpost::notifier::handle_batch(&app.notifier, event.clone()).await;
+    let replay = guardpost::notifier::handle_batch(&app.notifier, event).await;
+    assert_eq!(first, json!({"batchItemFailures": []}));
+    assert_eq!(replay, json!({"batchItemFailures": []}));
+    assert_eq!(app.emails_to(&email).await.len(), 1, "sent once");
+    assert_eq!(deliver(&app.notifier, &org, &item.id).await.unwrap(), Outcome::Skipped);
+}
+
+/// SES unreachable (nothing listens on the port): each attempt fails for now, the next is due
+/// after a doubling wait, and after the fifth the item is kept as failed and listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_failures_are_retried_with_backoff_then_kept_as_failed() {
+    use aws_sdk_sesv2::config::retry::RetryConfig;
+    use guardpost_shared::notify::Status;
+    use guardpost_shared::notify::aws::SesMailer;
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (ses, _) = guardpost_tests::aws_senders("http://127.0.0.1:9").await;
+    let ses = aws_sdk_sesv2::Client::from_conf(ses.config().to_builder().retry_config(RetryConfig::disabled()).build());
+    let mut notifier = app.notifier.clone();
+    notifier.mailer = std::sync::Arc::new(SesMailer::new(ses, guardpost_tests::SENDER, None));
+
+    let admin = app.admin().await.access_token;
+    create(
+        &app,
+        &admin,
+        json!({"employee_number": "F-1", "first_name": "Fay", "last_name": "Fail", "email": "fay@acme.example"}),
+    )
+    .await;
+    let org = OrgSlug::parse("acme").unwrap();
+    let id = app.state.store.query(&Query::table(outbox_pk(&org))).await.unwrap().items[0].key.sk.clone();
+
+    let mut waits = Vec::new();
+    for attempt in 1..=5 {
+        let outcome = deliver(&notifier, &org, &id).await.unwrap();
+        let item: OutboxItem = app
+            .state
+            .store
+            .get(&guardpost_shared::notify::outbox_key(&org, &id))
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(item.attempts, attempt);
+        match outcome {
+            Outcome::Retrying(at) => {
+                assert_eq!(item.status, Status::Pending);
+                assert_eq!(deliver(&notifier, &org, &id).await.unwrap(), Outcome::Skipped, "not due yet");
+                let wait = at - item.claimed_at.unwrap();
+                waits.push(wait.num_seconds());
+                app.advance(wait);
+            }
+            Outcome::Failed => {
+                assert_eq!(attempt, 5);
+                assert_eq!(item.status, Status::Failed);
+            }
+            other => panic!("attempt {attempt}: {other:?}"),
+        }
+    }
+    assert_eq!(waits, vec![2, 4, 8, 16], "exponential backoff");
+    let admin = app.admin().await.access_token;
+    let failed = app.get("/v1/notifications?status=failed", &admin).await.expect(200).body;
+    assert_eq!(failed["items"][0]["id"], id.as_str());
+    let error = failed["items"][0]["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("dispatch failure") || error.contains("connect"), "the transport error is kept: {error}");
+}
