@@ -20,10 +20,9 @@ use tracing::Level;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::registry::{OPERATIONS, Operation};
+use crate::registry::{Access, OPERATIONS, Operation};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,17 +53,32 @@ impl Modify for BearerAuth {
 }
 
 /// The routes and OpenAPI document of some operations.
-pub fn routes<'a>(ops: impl IntoIterator<Item = &'a Operation>) -> (Router<AppState>, OpenApiDoc) {
-    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+/// With a state, each operation that needs a session also gets the `Idempotency-Key` layer;
+/// public ones (login, refresh, set-password...) never do, so their answers, which carry fresh
+/// secrets, are never stored.
+pub fn routes<'a>(
+    state: Option<&AppState>,
+    ops: impl IntoIterator<Item = &'a Operation>,
+) -> (Router<AppState>, OpenApiDoc) {
+    let mut doc = ApiDoc::openapi();
+    let mut router = Router::new();
     for op in ops {
-        router = router.merge((op.router)());
+        let (route, api) = (op.router)().split_for_parts();
+        doc.merge(api);
+        let route = match (state, op.access) {
+            (Some(state), Access::Requires(_)) => {
+                route.layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
+            }
+            _ => route,
+        };
+        router = router.merge(route);
     }
-    router.split_for_parts()
+    (router, doc)
 }
 
 /// The OpenAPI document of every operation.
 pub fn openapi() -> OpenApiDoc {
-    routes(OPERATIONS).1
+    routes(None, OPERATIONS).1
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -81,13 +95,13 @@ impl MakeRequestId for UlidRequestId {
 
 /// The application for the given operations.
 pub fn app<'a>(state: AppState, ops: impl IntoIterator<Item = &'a Operation>) -> Router {
-    let (router, _) = routes(ops);
+    let (router, _) = routes(Some(&state), ops);
     with_layers(router, state)
 }
 
 /// Every operation, the OpenAPI document and the Swagger UI (vendored assets: no download).
 pub fn local_app(state: AppState) -> Router {
-    let (router, api) = routes(OPERATIONS);
+    let (router, api) = routes(Some(&state), OPERATIONS);
     let router = router.merge(SwaggerUi::new("/docs").url("/openapi.json", api));
     with_layers(router, state).layer(middleware::from_fn(client_ip_from_socket))
 }
@@ -103,7 +117,6 @@ fn with_layers(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)

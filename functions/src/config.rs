@@ -114,15 +114,30 @@ impl Config {
     }
 }
 
+/// Where the token signing key comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signing {
+    /// `GUARDPOST_JWT_SECRET_ARN` (read from Secrets Manager at start-up), else
+    /// `GUARDPOST_JWT_SECRET`, else (outside Lambda) a key kept in the data directory.
+    Configured,
+    /// A random key for this process: for functions that never sign or verify a token (health,
+    /// the notifier), so they need no access to the real one.
+    Ephemeral,
+}
+
 /// Builds the state: the store chosen by the configuration, the wall clock, the OS random
-/// source and the signing key (`GUARDPOST_JWT_SECRET`, or a key kept in the data directory).
+/// source and the signing key.
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    build_state_with(config, Signing::Configured).await
+}
+
+pub async fn build_state_with(config: &Config, signing: Signing) -> anyhow::Result<AppState> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let random: Arc<dyn Random> = Arc::new(OsRandom);
     let store = open_store(config, clock.clone()).await?;
-    let secret = match std::env::var("GUARDPOST_JWT_SECRET") {
-        Ok(s) if !s.is_empty() => s.into_bytes(),
-        _ => local_secret(&config.data_dir, random.as_ref())?,
+    let secret = match signing {
+        Signing::Ephemeral => random.bytes(64),
+        Signing::Configured => signing_key(config, random.as_ref()).await?,
     };
     let settings = Settings { early_clock_in_minutes: config.early_clock_in_minutes, ..Settings::default() };
     Ok(AppState {
@@ -132,6 +147,37 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         tokens: Arc::new(TokenKeys::from_secret(&secret)?),
         settings: Arc::new(settings),
     })
+}
+
+async fn signing_key(config: &Config, random: &dyn Random) -> anyhow::Result<Vec<u8>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some(arn) = var("GUARDPOST_JWT_SECRET_ARN") {
+        return secret_from_aws(&arn).await;
+    }
+    if let Some(secret) = var("GUARDPOST_JWT_SECRET") {
+        return Ok(secret.into_bytes());
+    }
+    if var("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        bail!("no signing key: set GUARDPOST_JWT_SECRET_ARN (or GUARDPOST_JWT_SECRET)");
+    }
+    local_secret(&config.data_dir, random)
+}
+
+#[cfg(feature = "aws")]
+async fn secret_from_aws(arn: &str) -> anyhow::Result<Vec<u8>> {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let output = aws_sdk_secretsmanager::Client::new(&shared)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .context("reading the signing key from Secrets Manager")?;
+    output.secret_string().map(|s| s.as_bytes().to_vec()).context("the signing key secret has no string value")
+}
+
+#[cfg(not(feature = "aws"))]
+async fn secret_from_aws(_: &str) -> anyhow::Result<Vec<u8>> {
+    bail!("GUARDPOST_JWT_SECRET_ARN needs a build with `--features aws`")
 }
 
 /// The deliverer of outbox items, with the senders the configuration names.

@@ -11,7 +11,7 @@ use guardpost_shared::http::ClientIp;
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 
-use crate::config::{Config, build_state};
+use crate::config::{Config, Signing, build_state_with};
 use crate::registry;
 
 /// The router of one operation, with the caller's address taken from the API Gateway context.
@@ -40,7 +40,9 @@ pub async fn run() -> Result<(), lambda_http::Error> {
     crate::cli::init_logging(true);
     let operation =
         std::env::var("GUARDPOST_OPERATION").map_err(|_| anyhow::anyhow!("GUARDPOST_OPERATION is not set"))?;
-    let state = build_state(&config).await?;
+    // Health and the notifier never sign or verify a token: they get no access to the key.
+    let signing = if operation == NOTIFIER || operation == "health" { Signing::Ephemeral } else { Signing::Configured };
+    let state = build_state_with(&config, signing).await?;
     if operation == NOTIFIER {
         return run_notifier(&config, &state).await;
     }
@@ -54,7 +56,16 @@ async fn run_notifier(config: &Config, state: &AppState) -> Result<(), lambda_ht
     let notifier = std::sync::Arc::new(crate::config::build_notifier(config, state).await?);
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let notifier = notifier.clone();
-        async move { Ok::<_, lambda_http::Error>(crate::notifier::handle_batch(&notifier, event.payload).await) }
+        async move {
+            // Leave a margin before the invocation's deadline to record outcomes and answer.
+            let now_ms =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+            let left = std::time::Duration::from_millis(
+                u64::try_from(u128::from(event.context.deadline).saturating_sub(now_ms)).unwrap_or(0),
+            );
+            let deadline = std::time::Instant::now() + left.saturating_sub(std::time::Duration::from_secs(5));
+            Ok::<_, lambda_http::Error>(crate::notifier::handle(&notifier, event.payload, Some(deadline)).await?)
+        }
     }))
     .await
 }

@@ -3,7 +3,7 @@
 //! retries only those (bisecting on error, then the on-failure queue). Stream delivery is at
 //! least once; [`deliver`] makes a repeated record a no-op.
 
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 use guardpost_shared::domain::OrgSlug;
 use guardpost_shared::notify::deliver::{Notifier, Outcome, deliver};
@@ -53,22 +53,35 @@ struct S {
 /// is 60 s; the default backoff of 5 attempts waits 2 + 4 + 8 + 16 = 30 s).
 const RETRY_BUDGET: StdDuration = StdDuration::from_secs(40);
 
-/// Handles one stream batch; answers `{"batchItemFailures": [{"itemIdentifier": seq}]}`.
-pub async fn handle_batch(n: &Notifier, event: Value) -> Value {
-    let batch: Batch = match serde_json::from_value(event) {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(error = %e, "not a DynamoDB stream batch");
-            return json!({ "batchItemFailures": [] });
-        }
-    };
+/// The notifier function's input: a stream batch (`Records`), or the scheduled sweep (any other
+/// event), which delivers what is due in every organisation, as the local dispatcher does.
+pub async fn handle(n: &Notifier, event: Value, deadline: Option<Instant>) -> Result<Value, anyhow::Error> {
+    if event.get("Records").is_some() {
+        return Ok(handle_batch(n, event, deadline).await?);
+    }
+    let swept = guardpost_shared::notify::dispatcher::run_once(n).await?;
+    tracing::info!(swept, "outbox sweep done");
+    Ok(json!({ "swept": swept }))
+}
+
+/// Handles one stream batch by `deadline` (the invocation's, less a margin; `None`: the default
+/// budget from now); answers `{"batchItemFailures": [{"itemIdentifier": seq}]}` naming the
+/// records to hand back. A payload that is not a stream batch is an error, so Lambda retries it
+/// rather than dropping it.
+pub async fn handle_batch(n: &Notifier, event: Value, deadline: Option<Instant>) -> Result<Value, serde_json::Error> {
+    let batch: Batch = serde_json::from_value(event)?;
+    let deadline = deadline.unwrap_or_else(|| Instant::now() + RETRY_BUDGET);
     let mut failures = Vec::new();
     for record in batch.records {
         if record.event_name == "REMOVE" {
             continue;
         }
         let Some((org, id)) = outbox_item(&record.dynamodb.keys) else { continue };
-        match deliver_with_retries(n, &org, &id).await {
+        if Instant::now() >= deadline {
+            failures.push(json!({ "itemIdentifier": record.dynamodb.sequence_number }));
+            continue;
+        }
+        match deliver_with_retries(n, &org, &id, deadline).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!(org = %org, outbox = %id, "still waiting for a retry; the record goes back to the stream");
@@ -80,7 +93,7 @@ pub async fn handle_batch(n: &Notifier, event: Value) -> Value {
             }
         }
     }
-    json!({ "batchItemFailures": failures })
+    Ok(json!({ "batchItemFailures": failures }))
 }
 
 /// `T#{org}#OUTBOX` / `{id}` names an outbox item; other keys are not ours to handle (the
@@ -93,8 +106,7 @@ fn outbox_item(keys: &Keys) -> Option<(OrgSlug, String)> {
 /// Delivers, waiting out the backoff of temporary failures within the budget. Answers whether
 /// the item is settled (sent, failed, or not ours to send); an item still pending when the budget
 /// runs out is reported as a failed record, so Lambda hands it back later.
-async fn deliver_with_retries(n: &Notifier, org: &OrgSlug, id: &str) -> Result<bool, StoreError> {
-    let started = std::time::Instant::now();
+async fn deliver_with_retries(n: &Notifier, org: &OrgSlug, id: &str, deadline: Instant) -> Result<bool, StoreError> {
     loop {
         let due_at = match deliver(n, org, id).await? {
             Outcome::Retrying(at) => at,
@@ -107,7 +119,7 @@ async fn deliver_with_retries(n: &Notifier, org: &OrgSlug, id: &str) -> Result<b
             Outcome::Sent | Outcome::Failed => return Ok(true),
         };
         let wait = (due_at - n.clock.now()).to_std().unwrap_or_default();
-        if started.elapsed() + wait > RETRY_BUDGET {
+        if Instant::now() + wait > deadline {
             return Ok(false);
         }
         tokio::time::sleep(wait).await;

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::tokens::hash_secret;
-use crate::domain::OrgSlug;
 use crate::error::AppError;
 use crate::records::keys;
 use crate::state::AppState;
@@ -24,11 +23,15 @@ pub const HEADER: &str = "idempotency-key";
 const KIND: &str = "idempotency";
 const KEEP_SECS: i64 = 24 * 3600;
 const MAX_STORED_RESPONSE: usize = 256 * 1024;
+/// After this long, an unfinished first attempt is taken to have died.
+const LEASE_SECS: i64 = 60;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {
     request_hash: String,
     done: bool,
+    #[serde(default)]
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
     status: u16,
     content_type: Option<String>,
     body: String,
@@ -52,32 +55,53 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     let Some(key) = key.map(str::to_owned) else {
         return Err(AppError::Malformed("Idempotency-Key must be 1 to 255 visible ASCII characters".into()));
     };
-    // Scope to the caller; requests without a valid token pass through and are refused there.
+    // Scope to the caller, whose session must be live; requests without one pass through and
+    // are refused by the operation.
     let (parts, body) = request.into_parts();
-    let caller = crate::http::auth::bearer(&parts)
-        .and_then(|t| state.tokens.verify(t, state.now()).ok())
-        .and_then(|c| OrgSlug::parse(&c.org).ok().map(|org| (org, c.sub)));
-    let Some((org, user)) = caller else {
+    let principal = match crate::http::auth::bearer(&parts) {
+        Some(token) => crate::auth::authenticate(state, token).await.ok(),
+        None => None,
+    };
+    let Some(principal) = principal else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     };
+    let (org, user) = (principal.org.clone(), principal.user.id.to_string());
     let bytes = to_bytes(body, state.settings.max_body_bytes).await.map_err(|_| AppError::PayloadTooLarge)?;
     let request_hash = hash_request(parts.uri.path(), &bytes);
     let item_key = keys::idempotency(&org, &user, &hash_secret(&key));
 
+    let now = state.now();
+    let mut condition = Condition::NotExists;
+    let mut version = 1;
     if let Some(item) = state.store.get(&item_key).await? {
         let record: Record = item.parse()?;
-        return replay(&record, &request_hash);
+        // A first attempt that died (timeout, crash) leaves its placeholder; after a lease the
+        // key may run again instead of answering "in progress" for a day.
+        let abandoned =
+            !record.done && record.started_at.is_some_and(|t| now - t > chrono::Duration::seconds(LEASE_SECS));
+        if !abandoned {
+            return replay(&record, &request_hash);
+        }
+        condition = Condition::VersionIs(item.version);
+        version = item.version + 1;
     }
     let expires = state.now().timestamp() + KEEP_SECS;
-    let placeholder =
-        Record { request_hash: request_hash.clone(), done: false, status: 0, content_type: None, body: String::new() };
-    let item = Item::new(
+    let placeholder = Record {
+        request_hash: request_hash.clone(),
+        done: false,
+        started_at: Some(now),
+        status: 0,
+        content_type: None,
+        body: String::new(),
+    };
+    let mut item = Item::new(
         item_key.clone(),
         KIND,
         serde_json::to_value(&placeholder).map_err(|e| AppError::Internal(e.into()))?,
     )
     .expiring_at(expires);
-    match state.store.put(item, Condition::NotExists).await {
+    item.version = version;
+    match state.store.put(item, condition).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => return Err(in_progress()),
         Err(e) => return Err(e.into()),
@@ -87,20 +111,28 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     let (parts, body) = response.into_parts();
     let bytes = to_bytes(body, MAX_STORED_RESPONSE).await.unwrap_or_else(|_| Bytes::new());
     let status = parts.status;
-    let keep = status.is_success() || matches!(status.as_u16(), 400 | 404 | 409 | 422);
+    // Final answers are kept; a 409 may be a passing conflict (a concurrent update) that a
+    // retry should not be stuck with, and 401/403/429/5xx depend on the moment.
+    let keep = status.is_success() || matches!(status.as_u16(), 400 | 404 | 422);
     if keep {
         let record = Record {
             request_hash,
             done: true,
+            started_at: Some(now),
             status: status.as_u16(),
             content_type: parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned),
             body: String::from_utf8_lossy(&bytes).into_owned(),
         };
         let data = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.into()))?;
-        state.store.put(Item::new(item_key, KIND, data).expiring_at(expires), Condition::None).await?;
-    } else {
+        let mut done = Item::new(item_key, KIND, data).expiring_at(expires);
+        done.version = version + 1;
+        // The operation happened: answer it even if keeping the answer failed.
+        if let Err(e) = state.store.put(done, Condition::None).await {
+            tracing::error!(error = %e, "keeping an idempotent answer failed");
+        }
+    } else if let Err(e) = state.store.delete(&item_key, Condition::None).await {
         // Let a retry run again: the first attempt did not reach a final answer.
-        state.store.delete(&item_key, Condition::None).await?;
+        tracing::error!(error = %e, "releasing an idempotency key failed");
     }
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }

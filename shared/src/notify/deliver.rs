@@ -21,7 +21,7 @@ use crate::records::{Versioned, get, item};
 use crate::store::{Condition, Key, Store, StoreError, TxOp};
 
 /// A claim older than this is taken to belong to a deliverer that died.
-pub const STALE_CLAIM_SECS: i64 = 300;
+pub const STALE_CLAIM_SECS: i64 = 120;
 
 #[derive(Clone, Debug)]
 pub struct NotifySettings {
@@ -79,14 +79,15 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
         return Ok(Outcome::Skipped);
     };
     let now = n.clock.now();
-    let due = out.status == Status::Pending && out.next_attempt_at <= now;
-    let stale =
-        out.status == Status::Sending && out.claimed_at.is_some_and(|t| t < now - Duration::seconds(STALE_CLAIM_SECS));
-    if !due && !stale {
+    // A claim is a lease: while `sending`, `next_attempt_at` is when the claim goes stale, so a
+    // deliverer that died mid-send is replaced (the dispatcher and the sweeper look for both).
+    let due = matches!(out.status, Status::Pending | Status::Sending) && out.next_attempt_at <= now;
+    if !due {
         return Ok(Outcome::Skipped);
     }
     out.status = Status::Sending;
     out.claimed_at = Some(now);
+    out.next_attempt_at = now + Duration::seconds(STALE_CLAIM_SECS);
     out.attempts += 1;
     match n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await {
         Ok(()) => {}
@@ -147,7 +148,7 @@ async fn attempt(n: &Notifier, org: &OrgSlug, out: &OutboxItem) -> Result<String
         Rendered::Email(email) => n.mailer.send(&email).await,
         Rendered::Sms { to, text } => {
             let number = PhoneE164::parse(&to).map_err(|_| SendError::Permanent("not an E.164 phone number".into()))?;
-            take_sms_allowance(n, org, &number).await?;
+            take_sms_allowance(n, org, &number, &out.id).await?;
             n.sms.send(number.as_str(), &text).await
         }
         Rendered::FanOut(messages) => {
@@ -184,8 +185,18 @@ struct Counter {
 
 /// At most `sms_per_number_per_hour` SMS per number per hour and `sms_per_org_per_day` per
 /// organisation per day: both counters move together or not at all.
-async fn take_sms_allowance(n: &Notifier, org: &OrgSlug, number: &PhoneE164) -> Result<(), SendError> {
+async fn take_sms_allowance(
+    n: &Notifier,
+    org: &OrgSlug,
+    number: &PhoneE164,
+    message_id: &str,
+) -> Result<(), SendError> {
     let now = n.clock.now();
+    // Charged once per message: a retried message finds its marker and is not counted again.
+    let marker = Key::new(format!("T#{org}#SMSCHARGE#{message_id}"), "CHARGED");
+    if get::<Counter>(n.store.as_ref(), &marker).await.map_err(|e| SendError::Temporary(e.to_string()))?.is_some() {
+        return Ok(());
+    }
     let hour = Key::new(format!("T#{org}#SMSCOUNT#{}", number.as_str()), now.format("%Y%m%d%H").to_string());
     let day = Key::new(format!("T#{org}#SMSCOUNT#ORG"), now.format("%Y%m%d").to_string());
     let limits =
@@ -211,8 +222,14 @@ async fn take_sms_allowance(n: &Notifier, org: &OrgSlug, number: &PhoneE164) -> 
             it.version = version;
             ops.push(TxOp::put(it, condition));
         }
+        let charged = item(marker.clone(), "sms-charge", &Counter { count: 1 })
+            .map_err(temporary)?
+            .expiring_at((now + Duration::days(2)).timestamp());
+        ops.push(TxOp::put(charged, Condition::NotExists));
         match n.store.transact(ops).await {
             Ok(()) => return Ok(()),
+            // The marker exists: an earlier attempt of this message was charged.
+            Err(StoreError::TransactionCanceled { failed }) if failed == [2] => return Ok(()),
             Err(StoreError::TransactionCanceled { .. } | StoreError::Conflict) => continue,
             Err(e) => return Err(SendError::Temporary(e.to_string())),
         }

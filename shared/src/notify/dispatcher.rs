@@ -10,18 +10,32 @@ use crate::domain::OrgSlug;
 use crate::records::{keys, sort_time};
 use crate::store::{Query, StoreError};
 
-/// Delivers every due item once; answers how many were looked at.
+/// Delivers every due item once: pending ones whose time has come, and claims gone stale (a
+/// deliverer died mid-send). Answers how many were looked at. One organisation's or one item's
+/// trouble is logged and does not hold up the others.
 pub async fn run_once(n: &Notifier) -> Result<usize, StoreError> {
     let now = n.clock.now();
     let mut seen = 0;
     for org in organisations(n).await? {
-        let query =
-            Query::gsi2(by_status(&org, Status::Pending)).between("", format!("{}~", sort_time(now))).limit(100);
-        let page = n.store.query(&query).await?;
-        for item in page.items {
-            let out: OutboxItem = item.parse()?;
-            deliver(n, &org, &out.id).await?;
-            seen += 1;
+        for status in [Status::Pending, Status::Sending] {
+            let query = Query::gsi2(by_status(&org, status)).between("", format!("{}~", sort_time(now))).limit(100);
+            let page = match n.store.query(&query).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::error!(org = %org, error = %e, "reading the outbox failed");
+                    continue;
+                }
+            };
+            for item in page.items {
+                seen += 1;
+                let result = match item.parse::<OutboxItem>() {
+                    Ok(out) => deliver(n, &org, &out.id).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = result {
+                    tracing::error!(org = %org, item = %item.key.sk, error = %e, "delivering an outbox item failed");
+                }
+            }
         }
     }
     Ok(seen)

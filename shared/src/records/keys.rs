@@ -126,3 +126,9 @@ pub fn site_time_entry_index(org: &OrgSlug, site: &SiteId, clock_in: DateTime<Ut
 pub fn clock_state(org: &OrgSlug, user: &UserId) -> Key {
     Key::new(user_items(org, user), "CLOCK")
 }
+
+/// Bumped by every change to an employee's schedule, so that "no overlapping shift" (checked by
+/// reading) holds when two schedulers write at once.
+pub fn schedule_version(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "SCHEDULE")
+}

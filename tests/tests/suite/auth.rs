@@ -14,6 +14,8 @@ on_both_stores!(
     logout_ends_the_session_on_the_next_request,
     access_tokens_expire_after_fifteen_minutes,
     bootstrap_runs_once_per_organisation,
+    parallel_guesses_are_all_counted_against_the_lockout,
+    login_answers_are_never_stored_for_idempotency,
     unknown_routes_and_methods_answer_with_problems,
 );
 
@@ -162,4 +164,30 @@ async fn access_tokens_expire_after_fifteen_minutes(backend: Backend) {
     app.get("/v1/me", fresh.body["access_token"].as_str().unwrap()).await.expect(200);
     app.get("/v1/me", "not-a-jwt").await.expect(401);
     app.call(Method::GET, "/v1/me", None, None).await.expect(401);
+}
+
+async fn parallel_guesses_are_all_counted_against_the_lockout(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let guesses = (0..30).map(|_| app.login_as("acme", &app.admin_email, "wrong-guess-123"));
+    let answers = futures::future::join_all(guesses).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 10 && statuses.iter().all(|s| matches!(s, 401 | 429)), "{statuses:?}");
+    // The right password now waits out the lock like any other attempt.
+    app.login_as("acme", &app.admin_email, ADMIN_PASSWORD).await.expect(429);
+}
+
+async fn login_answers_are_never_stored_for_idempotency(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let session = app.admin().await;
+    let body = json!({"org": "acme", "login": app.admin_email, "password": ADMIN_PASSWORD});
+    let key = [("idempotency-key", "login-1")];
+    let first = app
+        .call_with(Method::POST, "/v1/auth/login", Some(&session.access_token), Some(body.clone()), &key)
+        .await
+        .expect(200);
+    let second =
+        app.call_with(Method::POST, "/v1/auth/login", Some(&session.access_token), Some(body), &key).await.expect(200);
+    assert_ne!(first.body["refresh_token"], second.body["refresh_token"], "each login is its own session");
+    assert!(!second.headers.contains_key("idempotent-replayed"));
 }

@@ -243,8 +243,8 @@ async fn a_replayed_stream_batch_sends_nothing_twice(backend: Backend) {
         &sample.replace("REPLACE_WITH_OUTBOX_PK", &outbox_pk(&org)).replace("REPLACE_WITH_OUTBOX_SK", &item.id),
     )
     .unwrap();
-    let first = guardpost::notifier::handle_batch(&app.notifier, event.clone()).await;
-    let replay = guardpost::notifier::handle_batch(&app.notifier, event).await;
+    let first = guardpost::notifier::handle_batch(&app.notifier, event.clone(), None).await.unwrap();
+    let replay = guardpost::notifier::handle_batch(&app.notifier, event, None).await.unwrap();
     assert_eq!(first, json!({"batchItemFailures": []}));
     assert_eq!(replay, json!({"batchItemFailures": []}));
     assert_eq!(app.emails_to(&email).await.len(), 1, "sent once");

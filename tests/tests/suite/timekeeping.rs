@@ -16,6 +16,7 @@ on_both_stores!(
     fifty_concurrent_clock_ins_leave_one_open_entry,
     a_retried_clock_in_with_the_same_key_returns_the_first_answer,
     shifts_are_validated_and_listed,
+    concurrent_overlapping_shifts_schedule_one,
 );
 
 struct Scene {
@@ -230,4 +231,29 @@ async fn shifts_are_validated_and_listed(backend: Backend) {
 
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
+}
+
+async fn concurrent_overlapping_shifts_schedule_one(backend: Backend) {
+    let s = scene(backend).await;
+    let start = s.app.now() + Duration::days(2);
+    let requests: Vec<(String, serde_json::Value)> = (0..8)
+        .map(|i| {
+            let site = if i % 2 == 0 { &s.depot } else { &s.mall };
+            let body = json!({"employee_id": s.guard_id, "start": start + Duration::minutes(i), "end": start + Duration::hours(6)});
+            (format!("/v1/sites/{site}/shifts"), body)
+        })
+        .collect();
+    let calls = requests.iter().map(|(path, body)| s.app.post(path, &s.admin, body.clone()));
+    let answers = futures::future::join_all(calls).await;
+    let created = answers.iter().filter(|a| a.status.as_u16() == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        answers.iter().map(|a| (a.status.as_u16(), a.problem_type().to_owned())).collect::<Vec<_>>()
+    );
+    assert!(answers.iter().all(|a| matches!(a.status.as_u16(), 201 | 409)));
+    let from = urlencode(&(start - Duration::hours(1)).to_rfc3339());
+    let mine = s.app.get(&format!("/v1/me/shifts?from={from}"), &s.guard).await.expect(200).body;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
 }

@@ -1,9 +1,11 @@
 //! `POST /v1/auth/login`: organisation + email or username + password.
 //!
-//! Three store round trips on success: the login name and its recent failures (one batch get),
-//! the user and credential (one batch get), and one transaction writing the session and the login
-//! activity and clearing the failures. Unknown logins and wrong passwords get the same answer in
-//! the same time; 10 failures within 15 minutes lock the login name, known or not.
+//! Four store round trips on success: the login name and its recent attempts (one batch get),
+//! counting this attempt (one conditional put, before the password is checked, so parallel
+//! guesses are all counted), the user and credential (one batch get), and one transaction
+//! writing the session and the login activity and clearing the count. Unknown logins and wrong
+//! passwords get the same answer after the same work; 10 attempts within 15 minutes lock the
+//! login name, known or not, until the oldest leaves the window.
 
 use axum::Json;
 use axum::extract::State;
@@ -64,67 +66,54 @@ pub async fn handler(
     };
 
     let (user_id, failures) = read_login(&state, &org, &login).await?;
-    let now = state.now();
-    let window = Duration::seconds(state.settings.lockout_window_secs);
-    let recent: Vec<_> = failures
-        .as_ref()
-        .map(|f| f.record.attempts.clone())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|t| *t > now - window)
-        .collect();
-    if recent.len() >= state.settings.lockout_threshold {
-        let oldest = recent.iter().min().copied().unwrap_or(now);
-        let retry_after_secs = u64::try_from((oldest + window - now).num_seconds().max(1)).unwrap_or(1);
+    // The attempt is counted before the password is checked, so parallel guesses cannot all
+    // slip in under the threshold.
+    if let Err(locked) = reserve_attempt(&state, &org, &login, failures).await {
         let activity = activity_item(&state, &org, user_id.as_ref(), &login, LoginOutcome::LockedOut, &client)?;
         state.store.put(activity, Condition::None).await?;
-        return Err(AppError::LockedOut { retry_after_secs });
+        return Err(locked);
     }
 
-    let found = match user_id {
-        Some(id) => read_user(&state, &org, &id).await?,
-        None => None,
-    };
+    // Unknown logins read too (a key that cannot exist), so both paths cost the same.
+    let read_as = user_id.unwrap_or_else(nobody);
+    let found = read_user(&state, &org, &read_as).await?.filter(|_| user_id.is_some());
     let stored_hash = match &found {
         Some((_, Credential { password_hash: Some(hash), .. })) => Some(hash.clone()),
         _ => None,
     };
     let verified = password::verify_off_thread(req.password.into_exposed(), stored_hash).await;
     let user = found.map(|(u, _)| u);
-    match (verified, user) {
-        (true, Some(user)) if user.may_log_in() => {
+    let outcome = match (&user, verified) {
+        (Some(u), true) if u.may_log_in() => LoginOutcome::Success,
+        (Some(_), true) => LoginOutcome::NotAllowed,
+        (Some(_), false) => LoginOutcome::WrongPassword,
+        (None, _) => LoginOutcome::UnknownLogin,
+    };
+    let activity = activity_item(&state, &org, user.as_ref().map(|u| &u.id), &login, outcome, &client)?;
+    match (outcome, user) {
+        (LoginOutcome::Success, Some(user)) => {
             let (session, refresh) = new_session(&state, &org, &user, &client);
             state
                 .store
                 .transact(vec![
                     TxOp::put(session_item(&org, &session, 1)?, Condition::NotExists),
-                    TxOp::put(
-                        activity_item(&state, &org, Some(&user.id), &login, LoginOutcome::Success, &client)?,
-                        Condition::None,
-                    ),
+                    TxOp::put(activity, Condition::None),
                     TxOp::Delete { key: keys::login_failures(&org, &login), condition: Condition::None },
                 ])
                 .await?;
             tracing::info!(org = %org, user = %user.id, "login succeeded");
             Ok(Json(tokens(&state, &org, &session, &refresh)?))
         }
-        (true, Some(user)) => {
-            state
-                .store
-                .put(
-                    activity_item(&state, &org, Some(&user.id), &login, LoginOutcome::NotAllowed, &client)?,
-                    Condition::None,
-                )
-                .await?;
-            Err(AppError::InvalidCredentials)
-        }
-        (_, user) => {
-            let outcome = if user.is_some() { LoginOutcome::WrongPassword } else { LoginOutcome::UnknownLogin };
-            let activity = activity_item(&state, &org, user.as_ref().map(|u| &u.id), &login, outcome, &client)?;
-            record_failure(&state, &org, &login, failures, activity).await?;
+        _ => {
+            state.store.put(activity, Condition::None).await?;
             Err(AppError::InvalidCredentials)
         }
     }
+}
+
+/// A user id no user has (the nil ULID), for the equal-cost read of unknown logins.
+fn nobody() -> UserId {
+    UserId::from_ulid(Default::default())
 }
 
 async fn read_login(
@@ -156,35 +145,40 @@ async fn read_user(state: &AppState, org: &OrgSlug, id: &UserId) -> AppResult<Op
     Ok(user.zip(cred))
 }
 
-/// Appends a failure with a version check, re-reading on a race so that concurrent attempts
-/// are all counted (otherwise a burst of parallel guesses would slip past the lockout).
-async fn record_failure(
+/// Counts this attempt against the login name, or refuses it when the name is locked. The
+/// write is conditional on the version read and retried on a race, so every concurrent attempt
+/// is counted. A successful login clears the count.
+async fn reserve_attempt(
     state: &AppState,
     org: &OrgSlug,
     login: &str,
     mut failures: Option<Versioned<LoginFailures>>,
-    activity: Item,
 ) -> AppResult<()> {
     let now = state.now();
     let window = Duration::seconds(state.settings.lockout_window_secs);
-    for _ in 0..8 {
+    for _ in 0..64 {
         let (mut record, condition, version) = match &failures {
             Some(v) => (v.record.clone(), Condition::VersionIs(v.version), v.version + 1),
             None => (LoginFailures::default(), Condition::NotExists, 1),
         };
         record.attempts.retain(|t| *t > now - window);
+        if record.attempts.len() >= state.settings.lockout_threshold {
+            let oldest = record.attempts.iter().min().copied().unwrap_or(now);
+            let retry_after_secs = u64::try_from((oldest + window - now).num_seconds().max(1)).unwrap_or(1);
+            return Err(AppError::LockedOut { retry_after_secs });
+        }
         record.attempts.push(now);
-        let mut failure_item = item(keys::login_failures(org, login), user::LOGIN_FAILURES_KIND, &record)?
+        let mut attempt = item(keys::login_failures(org, login), user::LOGIN_FAILURES_KIND, &record)?
             .expiring_at((now + window).timestamp());
-        failure_item.version = version;
-        let ops = vec![TxOp::put(failure_item, condition), TxOp::put(activity.clone(), Condition::None)];
-        match state.store.transact(ops).await {
+        attempt.version = version;
+        match state.store.put(attempt, condition).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::TransactionCanceled { .. } | StoreError::Conflict) => {
+            Err(StoreError::ConditionFailed | StoreError::Conflict) => {
                 failures = read_login(state, org, login).await?.1;
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::Store(StoreError::Conflict))
+    // So many attempts at once on one name is an attack: refuse rather than guess.
+    Err(AppError::LockedOut { retry_after_secs: 1 })
 }

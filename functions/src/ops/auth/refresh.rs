@@ -72,8 +72,16 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshReque
     session.refreshed_at = now;
     match state.store.put(session_item(&token.org, &session, version + 1)?, Condition::VersionIs(version)).await {
         Ok(()) => Ok(Json(tokens(&state, &token.org, &session, &next)?)),
-        // Another refresh with the same token won the race: this one is a reuse.
-        Err(StoreError::ConditionFailed) => Err(invalid()),
+        // Another refresh with the same token won the race: this one is a reuse, so the session
+        // ends (a thief racing the owner gains nothing).
+        Err(StoreError::ConditionFailed) => {
+            if let Some(now) = get::<Session>(state.store.as_ref(), &keys::session(&token.org, &token.session)).await?
+                && now.record.previous_hashes.contains(&presented)
+            {
+                revoke(&state, &token, now.record, now.version, "refresh token reused").await?;
+            }
+            Err(invalid())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -78,13 +78,13 @@ pub fn activity_item(
         now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         state.new_ulid()
     );
-    let record = LoginActivity {
-        at: now,
-        login: login.to_owned(),
-        outcome,
-        ip: client.ip.clone(),
-        user_agent: client.user_agent.clone(),
+    // A name nobody has may be a password typed into the wrong field: keep only a digest.
+    let login = match user {
+        Some(_) => login.to_owned(),
+        None => format!("unknown:{}", &guardpost_shared::auth::tokens::hash_secret(login)[..16]),
     };
+    let record =
+        LoginActivity { at: now, login, outcome, ip: client.ip.clone(), user_agent: client.user_agent.clone() };
     Ok(item(Key::new(pk, sk), user::LOGIN_ACTIVITY_KIND, &record)?
         .expiring_at((now + Duration::days(ACTIVITY_TTL_DAYS)).timestamp()))
 }

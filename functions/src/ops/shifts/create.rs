@@ -8,7 +8,7 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{ShiftId, ShortText, SiteId, UserId, Validator};
 use guardpost_shared::http::{Body, Created, Problem, path_id};
 use guardpost_shared::records::shift::{self, Shift, ShiftKind};
-use guardpost_shared::records::{keys, sort_time};
+use guardpost_shared::records::{item, keys, sort_time};
 use guardpost_shared::store::{Condition, Query, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
@@ -65,6 +65,9 @@ pub async fn handler(
     let Some(employee_id) = employee_id else { return Err(AppError::invalid("employee_id", "required")) };
     let org = &principal.org;
 
+    // The employee's schedule version: the overlap check below is a read, so the write is made
+    // conditional on nothing having been scheduled for them in between.
+    let schedule = state.store.get(&keys::schedule_version(org, &employee_id)).await?;
     // The employee's shifts that could overlap: those starting up to 24 hours before this one.
     let from = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.start - Duration::hours(MAX_SHIFT_HOURS)));
     let to = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.end));
@@ -95,10 +98,22 @@ pub async fn handler(
         TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists },
         TxOp::Check { key: keys::site_assignment(org, &employee_id, &site_id), condition: Condition::Exists },
     ];
+    let (condition, version) = match &schedule {
+        Some(item) => (Condition::VersionIs(item.version), item.version + 1),
+        None => (Condition::NotExists, 1),
+    };
+    let mut marker =
+        item(keys::schedule_version(org, &employee_id), "schedule-version", &serde_json::json!({ "changed_at": now }))?;
+    marker.version = version;
+    ops.push(TxOp::put(marker, condition));
     ops.extend(shift.create_ops(org)?);
     match state.store.transact(ops).await {
         Ok(()) => Ok(Created(shift)),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(AppError::NotFound("site")),
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&2) => Err(AppError::conflict(
+            "concurrent-update",
+            "The employee's schedule changed at the same moment; read it again and retry.",
+        )),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
             Err(AppError::invalid("employee_id", "is not an employee assigned to this site"))
         }

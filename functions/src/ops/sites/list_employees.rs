@@ -9,7 +9,7 @@ use guardpost_shared::http::{PageParams, Paged, Params, Problem, path_id};
 use guardpost_shared::records::keys;
 use guardpost_shared::records::site;
 use guardpost_shared::records::user::{self, SiteAssignment, User};
-use guardpost_shared::store::{Query, read_page};
+use guardpost_shared::store::{MAX_BATCH_GET, Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -47,8 +47,8 @@ pub async fn handler(
         result.items.iter().map(|i| i.parse::<SiteAssignment>().map(|a| a.user_id)).collect::<Result<_, _>>()?;
     let user_keys: Vec<_> = ids.iter().map(|u| keys::user(&principal.org, u)).collect();
     let mut users: Vec<User> = Vec::new();
-    if !user_keys.is_empty() {
-        for item in state.store.batch_get(&user_keys).await? {
+    for chunk in user_keys.chunks(MAX_BATCH_GET) {
+        for item in state.store.batch_get(chunk).await? {
             if item.kind == user::KIND {
                 users.push(item.parse()?);
             }
