@@ -35,6 +35,7 @@ use crate::registry::{Access, OPERATIONS, Operation};
         (name = "shifts", description = "Scheduled and unplanned shifts"),
         (name = "time", description = "Clock in and out, breaks, time entries"),
         (name = "notifications", description = "The outbox: emails and SMS, and what became of them"),
+        (name = "access", description = "Permissions and roles"),
         (name = "health"),
     )
 )]

@@ -63,6 +63,7 @@ pub const OPERATIONS: &[Operation] = &[
     ops::time::list_mine::OPERATION,
     ops::time::list_site::OPERATION,
     ops::notifications::list::OPERATION,
+    ops::access::list_permissions::OPERATION,
 ];
 
 pub fn find(id: &str) -> Option<&'static Operation> {

@@ -1,6 +1,7 @@
 //! One module per operation. Each declares its `OPERATION` (id, route, permission) and its
 //! handler, documented for OpenAPI with `#[utoipa::path]`.
 
+pub mod access;
 pub mod auth;
 pub mod employees;
 pub mod health;

@@ -30,6 +30,7 @@ const RUNS: &[(&str, u16)] = &[
     ("set-password", 204),
     ("forgot-password", 202),
     ("list-notifications", 200),
+    ("list-permissions", 200),
     ("list-employees", 200),
     ("get-employee", 200),
     ("clock-in", 201),

@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod access;
 mod auth;
 mod consistency;
 mod employees;

@@ -6,6 +6,8 @@
 //! holders of the Administrator role may do everything in their organisation; other users may
 //! read themselves and the sites they are assigned to, and clock in and out there.
 
+pub mod catalogue;
+
 use serde::Serialize;
 
 use crate::auth::Principal;
@@ -34,9 +36,30 @@ pub enum Permission {
     TimeClock,
     TimeEntriesView,
     NotificationsView,
+    RolesView,
 }
 
 impl Permission {
+    /// Every permission the code checks (the catalogue test holds them to the catalogue).
+    pub const ALL: &'static [Permission] = &[
+        Self::SelfRead,
+        Self::RegionsView,
+        Self::RegionsCreate,
+        Self::SitesView,
+        Self::SitesCreate,
+        Self::SitesEdit,
+        Self::SiteEmployeesView,
+        Self::SiteEmployeesAssign,
+        Self::EmployeesView,
+        Self::EmployeesCreate,
+        Self::ShiftsView,
+        Self::ShiftsCreate,
+        Self::TimeClock,
+        Self::TimeEntriesView,
+        Self::NotificationsView,
+        Self::RolesView,
+    ];
+
     pub const fn name(self) -> &'static str {
         match self {
             Self::SelfRead => "self:read",
@@ -54,6 +77,7 @@ impl Permission {
             Self::TimeClock => "time:clock",
             Self::TimeEntriesView => "time-entries:view",
             Self::NotificationsView => "notifications:view",
+            Self::RolesView => "roles:view",
         }
     }
 }
