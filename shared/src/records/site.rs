@@ -49,6 +49,10 @@ pub struct Site {
     /// Set on a sub-site: the master site it belongs to.
     #[schema(value_type = Option<String>)]
     pub parent_site_id: Option<SiteId>,
+    /// On a master site: how many sub-sites it has (kept in the same transaction that adds
+    /// one, so decisions about the master read it consistently).
+    #[serde(default)]
+    pub sub_site_count: u32,
     /// IANA time zone name.
     #[schema(value_type = String, example = "America/Toronto")]
     pub time_zone: TimeZone,

@@ -44,6 +44,7 @@ async fn sub_sites_hang_one_level_below_master_sites(backend: Backend) {
     assert_eq!(all.body["items"].as_array().unwrap().len(), 3, "nothing written by refused requests");
     let in_north = app.get(&format!("/v1/sites?region_id={north}"), &t).await.expect(200);
     assert_eq!(in_north.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(app.get(&format!("/v1/sites/{mall}"), &t).await.expect(200).body["sub_site_count"], 1);
     // A master with sub-sites keeps its region.
     let moved = app
         .call(Method::PATCH, &format!("/v1/sites/{mall}"), Some(&t), Some(json!({"region_id": south})))

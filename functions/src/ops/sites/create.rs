@@ -8,7 +8,7 @@ use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator};
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::site::{Address, Site, SiteKind, SiteStatus};
 use guardpost_shared::records::{get, keys, region};
-use guardpost_shared::store::Condition;
+use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -65,10 +65,13 @@ pub async fn handler(
     v.finish()?;
 
     let org = &principal.org;
+    let mut master = None;
     let region_id = match (parent_id, region_id) {
         (Some(parent_id), region_id) => {
-            let parent = get::<Site>(state.store.as_ref(), &keys::site(org, &parent_id)).await?;
-            let parent = parent.ok_or_else(|| AppError::invalid("parent_site_id", "no such site"))?.record;
+            let read = get::<Site>(state.store.as_ref(), &keys::site(org, &parent_id)).await?;
+            let read = read.ok_or_else(|| AppError::invalid("parent_site_id", "no such site"))?;
+            let parent = read.record.clone();
+            master = Some(read);
             if parent.kind != SiteKind::Master {
                 return Err(AppError::invalid(
                     "parent_site_id",
@@ -101,13 +104,22 @@ pub async fn handler(
         kind,
         region_id,
         parent_site_id: parent_id,
+        sub_site_count: 0,
         time_zone,
         address,
         status: req.status.unwrap_or(SiteStatus::Active),
         created_at: now,
         updated_at: now,
     };
-    state.store.put(site.item(org, 1)?, Condition::NotExists).await?;
+    let mut ops = vec![TxOp::put(site.item(org, 1)?, Condition::NotExists)];
+    if let Some(master) = master {
+        // The master counts its sub-sites, written against the version read: a concurrent
+        // change of the master (a region move) and this sub-site cannot both succeed.
+        let mut counted = master.record;
+        counted.sub_site_count += 1;
+        ops.push(TxOp::put(counted.item(org, master.version + 1)?, Condition::VersionIs(master.version)));
+    }
+    state.store.transact(ops).await?;
     tracing::info!(site = %site.id, kind = ?site.kind, "site created");
     Ok(Created(site))
 }

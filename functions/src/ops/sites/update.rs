@@ -7,9 +7,9 @@ use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator};
 use guardpost_shared::http::{Body, Problem, path_id};
+use guardpost_shared::records::region;
 use guardpost_shared::records::site::{self, Address, Site, SiteKind, SiteStatus};
-use guardpost_shared::records::{keys, region};
-use guardpost_shared::store::{Condition, Query};
+use guardpost_shared::store::Condition;
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -69,14 +69,13 @@ pub async fn handler(
         region::load(state.store.as_ref(), &principal.org, &region_id)
             .await
             .map_err(|_| AppError::invalid("region_id", "no such region"))?;
-        if site.kind == SiteKind::Master && region_id != site.region_id {
-            let subs = state.store.query(&Query::gsi1(keys::sub_sites(&principal.org, &site.id)).limit(1)).await?;
-            if !subs.items.is_empty() {
-                return Err(AppError::conflict(
-                    "master-site-has-sub-sites",
-                    "A master site with sub-sites keeps its region: its sub-sites are in the same region.",
-                ));
-            }
+        // The count is kept on the master in the same transaction that adds a sub-site, and this
+        // write is conditional on the version read: no sub-site can slip in meanwhile.
+        if site.kind == SiteKind::Master && region_id != site.region_id && site.sub_site_count > 0 {
+            return Err(AppError::conflict(
+                "master-site-has-sub-sites",
+                "A master site with sub-sites keeps its region: its sub-sites are in the same region.",
+            ));
         }
         site.region_id = region_id;
     }
