@@ -74,7 +74,67 @@ pub fn routes<'a>(
         };
         router = router.merge(route);
     }
+    document_problems(&mut doc);
     (router, doc)
+}
+
+/// Every error answer is problem+json: the document says so for the answers an operation
+/// declares, and adds the ones any operation can give (malformed input, authentication, size
+/// and type limits, validation, conflicts of concurrent writes, store outages), so clients and
+/// contract tests see every status the server can send.
+fn document_problems(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::path::HttpMethod;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = || ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    let standard: &[(&str, &str, &[HttpMethod])] = &[
+        ("400", "Malformed request: not JSON, wrong types, unknown or missing fields or parameters", &[]),
+        ("401", "No valid session, or (login) invalid credentials", &[]),
+        ("403", "Not allowed", &[]),
+        ("404", "No such thing in your organisation", &[]),
+        (
+            "409",
+            "Conflict: a uniqueness claim, a state transition or a concurrent update",
+            &[HttpMethod::Post, HttpMethod::Put, HttpMethod::Patch, HttpMethod::Delete],
+        ),
+        ("413", "Body over the size limit", &[HttpMethod::Post, HttpMethod::Put, HttpMethod::Patch]),
+        ("415", "A body that is not application/json", &[HttpMethod::Post, HttpMethod::Put, HttpMethod::Patch]),
+        ("422", "Invalid fields (see errors)", &[]),
+        ("429", "Too many attempts", &[HttpMethod::Post]),
+        ("500", "Internal error (nothing of the cause is revealed)", &[]),
+        ("503", "The store did not answer", &[]),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Delete, &mut item.delete),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation.as_mut() else { continue };
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let (true, RefOr::T(response)) = (status.as_str() >= "400", response)
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response.content.insert("application/problem+json".into(), content);
+                }
+            }
+            for (status, description, only) in standard {
+                if !only.is_empty() && !only.contains(&method) {
+                    continue;
+                }
+                operation.responses.responses.entry((*status).to_owned()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(*description)
+                            .content("application/problem+json", problem())
+                            .build(),
+                    )
+                });
+            }
+        }
+    }
 }
 
 /// The OpenAPI document of every operation.

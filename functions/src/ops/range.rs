@@ -14,9 +14,13 @@ pub const MAX_DAYS: i64 = 93;
 #[into_params(parameter_in = Query)]
 pub struct RangeParams {
     /// RFC 3339; default 7 days before `to`.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339; default 7 days after now for shifts, now for time entries.
+    #[param(format = DateTime)]
     pub to: Option<String>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

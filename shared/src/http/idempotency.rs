@@ -48,15 +48,11 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     if request.method() != Method::POST {
         return Ok(next.run(request).await);
     }
-    let Some(raw_key) = request.headers().get(HEADER) else {
+    let Some(raw_key) = request.headers().get(HEADER).cloned() else {
         return Ok(next.run(request).await);
     };
-    let key = raw_key.to_str().ok().filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
-    let Some(key) = key.map(str::to_owned) else {
-        return Err(AppError::Malformed("Idempotency-Key must be 1 to 255 visible ASCII characters".into()));
-    };
     // Scope to the caller, whose session must be live; requests without one pass through and
-    // are refused by the operation.
+    // are refused by the operation (401 before any complaint about the key).
     let (parts, body) = request.into_parts();
     let principal = match crate::http::auth::bearer(&parts) {
         Some(token) => crate::auth::authenticate(state, token).await.ok(),
@@ -64,6 +60,10 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     };
     let Some(principal) = principal else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
+    };
+    let key = raw_key.to_str().ok().filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+    let Some(key) = key.map(str::to_owned) else {
+        return Err(AppError::Malformed("Idempotency-Key must be 1 to 255 visible ASCII characters".into()));
     };
     let (org, user) = (principal.org.clone(), principal.user.id.to_string());
     let bytes = to_bytes(body, state.settings.max_body_bytes).await.map_err(|_| AppError::PayloadTooLarge)?;

@@ -11,6 +11,7 @@ use crate::store::{Cursor, Page, StoreError};
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,

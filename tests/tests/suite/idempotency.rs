@@ -21,6 +21,12 @@ async fn a_retried_post_returns_the_first_answer(backend: Backend) {
     assert_eq!(other_body.problem_type(), "idempotency-key-reused");
     let regions = app.get("/v1/regions", &t).await.expect(200);
     assert_eq!(regions.body["items"].as_array().unwrap().len(), 1);
+    // A malformed key: the caller is checked first, then the key.
+    let bad = [("idempotency-key", "not a key")];
+    app.call_with(Method::POST, "/v1/regions", None, Some(json!({"name": "X"})), &bad).await.expect(401);
+    let refused =
+        app.call_with(Method::POST, "/v1/regions", Some(&t), Some(json!({"name": "X"})), &bad).await.expect(400);
+    assert!(refused.body["detail"].as_str().unwrap().contains("Idempotency-Key"));
     // A refused request is replayed as refused, and without a key every POST runs.
     let bad_key = [("idempotency-key", "bad-site")];
     app.call_with(Method::POST, "/v1/sites", Some(&t), Some(json!({"name": "X", "time_zone": "UTC"})), &bad_key)

@@ -75,7 +75,7 @@ pub struct CreateEmployeeRequest {
 }
 
 #[utoipa::path(post, path = "/v1/employees", tag = "employees", security(("bearer" = [])), request_body = CreateEmployeeRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 201, body = EmployeeView),
         (status = 409, description = "Employee number, email or username already in use", body = Problem),

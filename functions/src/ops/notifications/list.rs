@@ -34,6 +34,8 @@ fn router() -> OpenApiRouter<AppState> {
 pub struct NotificationFilter {
     /// pending, sending, sent or failed; default failed.
     pub status: Option<Status>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -39,6 +39,8 @@ pub struct SiteFilter {
     pub parent_site_id: Option<String>,
     /// Only the sites of this region.
     pub region_id: Option<String>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
