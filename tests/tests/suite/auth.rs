@@ -29,19 +29,10 @@ async fn unknown_users_and_wrong_passwords_get_the_same_answer_and_are_recorded(
     assert_eq!(wrong.problem_type(), "invalid-credentials");
 
     app.advance(Duration::seconds(1));
-    let admin = app.admin().await;
-    let me = app.get("/v1/me", &admin.access_token).await.expect(200);
-    let org = guardpost_shared::domain::OrgSlug::parse("acme").unwrap();
-    let user = guardpost_shared::domain::UserId::parse(me.body["user"]["id"].as_str().unwrap()).unwrap();
-    let page = app
-        .state
-        .store
-        .query(&Query::table(keys::user_items(&org, &user)).prefix(keys::LOGIN_ACTIVITY_PREFIX))
-        .await
-        .unwrap();
-    let outcomes: Vec<_> = page.items.iter().map(|i| i.data["outcome"].as_str().unwrap().to_owned()).collect();
+    let activity = admin_login_activity(&app).await;
+    let outcomes: Vec<_> = activity.iter().map(|a| a["outcome"].as_str().unwrap().to_owned()).collect();
     assert_eq!(outcomes, vec!["wrong_password", "success"]);
-    assert!(page.items.iter().all(|i| i.data["ip"] == "127.0.0.1"), "the caller's address is recorded");
+    assert!(activity.iter().all(|a| a["ip"] == "127.0.0.1"), "the caller's address is recorded");
 }
 
 async fn ten_failures_lock_a_login_for_fifteen_minutes(backend: Backend) {
@@ -60,17 +51,8 @@ async fn ten_failures_lock_a_login_for_fifteen_minutes(backend: Backend) {
 
     app.advance(Duration::minutes(15) + Duration::seconds(1));
     app.login_as("acme", &app.admin_email, ADMIN_PASSWORD).await.expect(200);
-    let admin = app.admin().await;
-    let me = app.get("/v1/me", &admin.access_token).await.expect(200);
-    let org = guardpost_shared::domain::OrgSlug::parse("acme").unwrap();
-    let user = guardpost_shared::domain::UserId::parse(me.body["user"]["id"].as_str().unwrap()).unwrap();
-    let page = app
-        .state
-        .store
-        .query(&Query::table(keys::user_items(&org, &user)).prefix(keys::LOGIN_ACTIVITY_PREFIX).limit(100))
-        .await
-        .unwrap();
-    let count = |outcome: &str| page.items.iter().filter(|i| i.data["outcome"] == outcome).count();
+    let activity = admin_login_activity(&app).await;
+    let count = |outcome: &str| activity.iter().filter(|a| a["outcome"] == outcome).count();
     assert_eq!(
         (count("wrong_password"), count("locked_out"), count("success")),
         (10, 1, 2),
@@ -190,4 +172,15 @@ async fn login_answers_are_never_stored_for_idempotency(backend: Backend) {
         app.call_with(Method::POST, "/v1/auth/login", Some(&session.access_token), Some(body), &key).await.expect(200);
     assert_ne!(first.body["refresh_token"], second.body["refresh_token"], "each login is its own session");
     assert!(!second.headers.contains_key("idempotent-replayed"));
+}
+
+/// The administrator's login activity, oldest first, read from the store (logging in once more
+/// to learn their id).
+async fn admin_login_activity(app: &TestApp) -> Vec<serde_json::Value> {
+    let admin = app.admin().await;
+    let me = app.get("/v1/me", &admin.access_token).await.expect(200);
+    let org = guardpost_shared::domain::OrgSlug::parse("acme").unwrap();
+    let user = guardpost_shared::domain::UserId::parse(me.body["user"]["id"].as_str().unwrap()).unwrap();
+    let query = Query::table(keys::user_items(&org, &user)).prefix(keys::LOGIN_ACTIVITY_PREFIX).limit(100);
+    app.state.store.query(&query).await.unwrap().items.into_iter().map(|i| i.data).collect()
 }
