@@ -44,6 +44,11 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // A layer that already checked this request's session (idempotency) hands it on, so the
+        // session and user are read once per request.
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
         let token =
             bearer(parts).ok_or(AppError::Unauthenticated("send an access token: Authorization: Bearer <token>"))?;
         let principal = authenticate(state, token).await?;

@@ -53,7 +53,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     };
     // Scope to the caller, whose session must be live; requests without one pass through and
     // are refused by the operation (401 before any complaint about the key).
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let principal = match crate::http::auth::bearer(&parts) {
         Some(token) => crate::auth::authenticate(state, token).await.ok(),
         None => None,
@@ -66,6 +66,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         return Err(AppError::Malformed("Idempotency-Key must be 1 to 255 visible ASCII characters".into()));
     };
     let (org, user) = (principal.org.clone(), principal.user.id.to_string());
+    parts.extensions.insert(principal);
     let bytes = to_bytes(body, state.settings.max_body_bytes).await.map_err(|_| AppError::PayloadTooLarge)?;
     let request_hash = hash_request(parts.uri.path(), &bytes);
     let item_key = keys::idempotency(&org, &user, &hash_secret(&key));

@@ -2,16 +2,15 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::SiteId;
-use guardpost_shared::http::{Problem, path_id};
+use guardpost_shared::http::Problem;
 use guardpost_shared::records::time_entry::{Break, TimeEntry};
 use guardpost_shared::{AppError, AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::transition::{commit, open_entry_at};
+use super::transition::change_open_entry;
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -34,13 +33,13 @@ pub async fn handler(
     principal: Principal,
     Path(site_id): Path<String>,
 ) -> AppResult<Json<TimeEntry>> {
-    let site_id = path_id(&site_id, "site", SiteId::parse)?;
-    authorize(state.store.as_ref(), &principal, Permission::TimeClock, Resource::Site(site_id)).await?;
-    let open = open_entry_at(&state, &principal, &site_id).await?;
-    let mut entry = open.record.entry.clone();
-    if entry.on_break() {
-        return Err(AppError::conflict("already-on-break", "You are already on a break."));
-    }
-    entry.breaks.push(Break { start: state.now(), end: None });
-    Ok(Json(commit(&state, &principal, &open, entry, true, Vec::new()).await?))
+    let entry = change_open_entry(&state, &principal, &site_id, |entry, now| {
+        if entry.on_break() {
+            return Err(AppError::conflict("already-on-break", "You are already on a break."));
+        }
+        entry.breaks.push(Break { start: now, end: None });
+        Ok(())
+    })
+    .await?;
+    Ok(Json(entry))
 }

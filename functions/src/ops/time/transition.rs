@@ -62,3 +62,26 @@ pub(super) async fn commit(
         Err(e) => Err(e.into()),
     }
 }
+
+/// A break transition: authorize, read the open entry at the site named in the path, apply
+/// `change` (which refuses a wrong state), and write the entry and the clock state together.
+pub(super) async fn change_open_entry(
+    state: &AppState,
+    principal: &Principal,
+    raw_site: &str,
+    change: impl FnOnce(&mut TimeEntry, chrono::DateTime<chrono::Utc>) -> AppResult<()>,
+) -> AppResult<TimeEntry> {
+    let site_id = guardpost_shared::http::path_id(raw_site, "site", SiteId::parse)?;
+    let resource = guardpost_shared::access::Resource::Site(site_id);
+    guardpost_shared::access::authorize(
+        state.store.as_ref(),
+        principal,
+        guardpost_shared::access::Permission::TimeClock,
+        resource,
+    )
+    .await?;
+    let open = open_entry_at(state, principal, &site_id).await?;
+    let mut entry = open.record.entry.clone();
+    change(&mut entry, state.now())?;
+    commit(state, principal, &open, entry, true, Vec::new()).await
+}
