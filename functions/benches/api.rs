@@ -168,6 +168,7 @@ async fn main() {
         random: Arc::new(OsRandom),
         tokens: Arc::new(TokenKeys::from_secret(&[7u8; 32]).expect("token keys")),
         settings: Arc::new(Settings::default()),
+        usage: Default::default(),
     };
     let organisation = NewOrganisation {
         slug: ORG.into(),

@@ -1,11 +1,15 @@
-//! Creating an organisation with its first superuser administrator: `guardpost bootstrap`, and
+//! Creating an organisation with its six default roles and its first superuser administrator
+//! (the Administrator role over the whole organisation): `guardpost bootstrap`, and
 //! the demo organisation `guardpost serve` seeds on an empty data directory. One transaction:
 //! the organisation must not exist yet, so running it twice for one org is refused.
 
 use guardpost_shared::auth::password;
 use guardpost_shared::domain::{Email, Name, OrgSlug, Secret, UserId};
 use guardpost_shared::records::org::{self, Organisation};
-use guardpost_shared::records::user::{RoleName, User, UserKind, UserStatus};
+use guardpost_shared::access::defaults::default_roles;
+use guardpost_shared::domain::{AssignmentId, RoleId};
+use guardpost_shared::records::role::{self, Assignment, Scope};
+use guardpost_shared::records::user::{User, UserKind, UserStatus};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -35,7 +39,6 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
         status: UserStatus::Active,
         can_login: true,
         is_superuser: true,
-        roles: vec![RoleName::Administrator],
         email: Some(email),
         username: None,
         sessions_valid_after: now,
@@ -54,7 +57,7 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
         created_at: now,
         updated_at: now,
     };
-    let organisation = Organisation { slug: slug.clone(), name: name.into_inner(), created_at: now };
+    let organisation = Organisation { slug: slug.clone(), name: name.into_inner(), created_at: now, superusers: 1 };
     let org_op = TxOp::put(item(keys::org(&slug), org::KIND, &organisation)?, Condition::NotExists);
     let exists = AppError::conflict(
         "organisation-exists",
@@ -65,7 +68,23 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
         Condition::NotExists,
     );
     let listed = AppError::conflict("organisation-exists", format!("organisation {slug} already exists"));
-    commit(state, user_ops(&slug, &admin, Some(hash))?, vec![(org_op, exists), (directory, listed)]).await?;
+    let mut before = vec![(org_op, exists), (directory, listed)];
+    for role in default_roles(now) {
+        let name_claim = item(keys::role_name(&slug, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;
+        before.push((TxOp::put(name_claim, Condition::NotExists), AppError::conflict("organisation-exists", "roles exist")));
+        before.push((TxOp::put(role.item(&slug, 1)?, Condition::NotExists), AppError::conflict("organisation-exists", "roles exist")));
+    }
+    let assignment = Assignment {
+        id: AssignmentId::from_ulid(state.new_ulid()),
+        role_id: RoleId::default_role("administrator"),
+        scope: Scope::Org,
+        valid_from: None,
+        valid_until: None,
+        reason: "first administrator of the organisation".into(),
+        created_at: now,
+        created_by: admin.id,
+    };
+    commit(state, user_ops(&slug, &admin, Some(hash), Some(assignment))?, before).await?;
     Ok(admin.id)
 }
 

@@ -146,6 +146,7 @@ pub async fn build_state_with(config: &Config, signing: Signing) -> anyhow::Resu
         random,
         tokens: Arc::new(TokenKeys::from_secret(&secret)?),
         settings: Arc::new(settings),
+        usage: Default::default(),
     })
 }
 

@@ -14,6 +14,8 @@ pub struct AppState {
     pub random: Arc<dyn Random>,
     pub tokens: Arc<TokenKeys>,
     pub settings: Arc<Settings>,
+    /// Which assignments' use this process already noted today (see `access::usage`).
+    pub usage: Arc<crate::access::usage::UsageLog>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -133,6 +133,7 @@ impl TestApp {
             random: Arc::new(OsRandom),
             tokens: Arc::new(TokenKeys::from_secret(b"an-e2e-test-signing-key-of-32-bytes-or-more").expect("key")),
             settings: Arc::new(settings),
+            usage: Default::default(),
         };
         let notifier = notifier_for(backend, &state, dir.path()).await;
         let app = Self::serve(state.clone()).await;

@@ -9,7 +9,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Portal {
     Admin,
@@ -106,6 +106,8 @@ pub const CATALOGUE: &[PermissionInfo] = &[
     p("roles:manage", Admin, ORG, "Create, edit and delete custom roles"),
     p("role-assignments:manage", Admin, ANY, "Give and take roles over a scope"),
     p("audit:view", Admin, ORG, "Read the audit trail of access changes"),
+    p("access:review", Admin, ORG, "Explain any user's access and list the quarterly access review"),
+    p("integrations:manage", Admin, ORG, "Create integration users and rotate their client secrets"),
     p("notifications:view", Admin, ORG, "See the outbox: sent, pending and failed emails and SMS"),
     // The client portal's screens (ClickTime: View and Maintain per screen; read only by default).
     p("client-dashboard:view", Client, &[Site], "See the live dashboard of one's sites"),

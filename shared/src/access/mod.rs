@@ -1,84 +1,76 @@
-//! The one decision point: `authorize(principal, permission, resource)`, deny by default, read
-//! from the store on every request. Handlers receive a [`Granted`] only after an allow, and the
-//! use cases that change things take one, so code that skipped the check does not compile.
+//! The one decision point: `authorize(state, principal, permission, resource)`, deny by default,
+//! read from the base table on every request (nothing is baked into tokens), so a change to a
+//! role or an assignment takes effect on the caller's next request. Handlers receive a
+//! [`Granted`] only after an allow, and the use cases that change things take one, so code that
+//! skipped the check does not compile.
 //!
-//! Interim rule (until the access-control issue brings roles, scopes and Cedar): superusers and
-//! holders of the Administrator role may do everything in their organisation; other users may
-//! read themselves and the sites they are assigned to, and clock in and out there.
+//! The caller's assignments arrive with the principal (authentication reads them in the same
+//! batch as the session); deciding reads the roles they name and the target's facts in one more
+//! batch (two for a user target: their site assignments, then those sites). The rules live in
+//! [`decision`], which has no store and no HTTP.
 
 pub mod catalogue;
+pub mod decision;
+pub mod defaults;
+pub mod usage;
 
 use serde::Serialize;
 
 use crate::auth::Principal;
-use crate::domain::{SiteId, UserId};
+use crate::domain::{OrgSlug, RegionId, SiteId, UserId};
 use crate::error::AppError;
-use crate::records::keys;
-use crate::store::Store;
+use crate::records::role::{self, Assignment, Role};
+use crate::records::site::Site;
+use crate::records::user::SiteAssignment;
+use crate::records::{keys, site};
+use crate::state::AppState;
+use crate::store::{Query, Store};
+pub use decision::{Coverage, Decision, DenialReason, SiteFacts, Subject, Target};
 
-/// A permission: `resource:action`.
+/// A permission the code checks: a `resource:action` name of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Permission {
-    /// Any authenticated user reading their own profile and sites.
-    SelfRead,
-    RegionsView,
-    RegionsCreate,
-    SitesView,
-    SitesCreate,
-    SitesEdit,
-    SiteEmployeesView,
-    SiteEmployeesAssign,
-    EmployeesView,
-    EmployeesCreate,
-    ShiftsView,
-    ShiftsCreate,
-    /// Clock in and out and take breaks at a site, for oneself.
-    TimeClock,
-    TimeEntriesView,
-    NotificationsView,
-    RolesView,
+pub struct Permission(&'static str);
+
+macro_rules! permissions {
+    ($($konst:ident = $name:literal),* $(,)?) => {
+        impl Permission {
+            $(pub const $konst: Permission = Permission($name);)*
+            /// Every permission the code checks (a test holds them to the catalogue).
+            pub const ALL: &'static [Permission] = &[$(Self::$konst),*];
+        }
+    };
+}
+
+permissions! {
+    SELF_READ = "self:read",
+    REGIONS_VIEW = "regions:view",
+    REGIONS_CREATE = "regions:create",
+    SITES_VIEW = "sites:view",
+    SITES_CREATE = "sites:create",
+    SITES_EDIT = "sites:edit",
+    SITE_EMPLOYEES_VIEW = "site-employees:view",
+    SITE_EMPLOYEES_ASSIGN = "site-employees:assign",
+    EMPLOYEES_VIEW = "employees:view",
+    EMPLOYEES_CREATE = "employees:create",
+    EMPLOYEES_TERMINATE = "employees:terminate",
+    EMPLOYEES_VIEW_SENSITIVE = "employees:view-sensitive",
+    SHIFTS_VIEW = "shifts:view",
+    SHIFTS_CREATE = "shifts:create",
+    TIME_CLOCK = "time:clock",
+    TIME_ENTRIES_VIEW = "time-entries:view",
+    NOTIFICATIONS_VIEW = "notifications:view",
+    ROLES_VIEW = "roles:view",
+    ROLES_MANAGE = "roles:manage",
+    ROLE_ASSIGNMENTS_MANAGE = "role-assignments:manage",
+    ACCESS_REVIEW = "access:review",
+    AUDIT_VIEW = "audit:view",
+    INTEGRATIONS_MANAGE = "integrations:manage",
+    DASHBOARD_EXCEPTIONS = "dashboard:exceptions",
 }
 
 impl Permission {
-    /// Every permission the code checks (the catalogue test holds them to the catalogue).
-    pub const ALL: &'static [Permission] = &[
-        Self::SelfRead,
-        Self::RegionsView,
-        Self::RegionsCreate,
-        Self::SitesView,
-        Self::SitesCreate,
-        Self::SitesEdit,
-        Self::SiteEmployeesView,
-        Self::SiteEmployeesAssign,
-        Self::EmployeesView,
-        Self::EmployeesCreate,
-        Self::ShiftsView,
-        Self::ShiftsCreate,
-        Self::TimeClock,
-        Self::TimeEntriesView,
-        Self::NotificationsView,
-        Self::RolesView,
-    ];
-
     pub const fn name(self) -> &'static str {
-        match self {
-            Self::SelfRead => "self:read",
-            Self::RegionsView => "regions:view",
-            Self::RegionsCreate => "regions:create",
-            Self::SitesView => "sites:view",
-            Self::SitesCreate => "sites:create",
-            Self::SitesEdit => "sites:edit",
-            Self::SiteEmployeesView => "site-employees:view",
-            Self::SiteEmployeesAssign => "site-employees:assign",
-            Self::EmployeesView => "employees:view",
-            Self::EmployeesCreate => "employees:create",
-            Self::ShiftsView => "shifts:view",
-            Self::ShiftsCreate => "shifts:create",
-            Self::TimeClock => "time:clock",
-            Self::TimeEntriesView => "time-entries:view",
-            Self::NotificationsView => "notifications:view",
-            Self::RolesView => "roles:view",
-        }
+        self.0
     }
 }
 
@@ -86,26 +78,12 @@ impl Permission {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resource {
     Organisation,
+    Region(RegionId),
     Site(SiteId),
     User(UserId),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Decision {
-    pub allowed: bool,
-    pub reasons: Vec<String>,
-}
-
-impl Decision {
-    fn allow(reason: impl Into<String>) -> Self {
-        Self { allowed: true, reasons: vec![reason.into()] }
-    }
-    fn deny(reason: impl Into<String>) -> Self {
-        Self { allowed: false, reasons: vec![reason.into()] }
-    }
-}
-
-/// Proof that a decision allowed the caller to act; only [`authorize`] makes one.
+/// Proof that a decision allowed the caller to act; only this module makes one.
 #[derive(Debug)]
 pub struct Granted {
     permission: Permission,
@@ -121,48 +99,213 @@ impl Granted {
     }
 }
 
-pub async fn decide(
+/// Proof that the caller holds a permission somewhere, with where: listings keep what it covers.
+#[derive(Debug)]
+pub struct Scoped {
+    pub permission: Permission,
+    pub coverage: Coverage,
+}
+
+impl Scoped {
+    pub fn covers_site(&self, site: &Site) -> bool {
+        self.coverage.covers(&Target::Site(facts(site)))
+    }
+}
+
+/// The facts of a site the decision needs.
+pub fn facts(site: &Site) -> SiteFacts {
+    SiteFacts { id: site.id, region: site.region_id, parent: site.parent_site_id }
+}
+
+/// Reads the roles the assignments name (in effect or not: explain shows them all).
+async fn roles_and(
     store: &dyn Store,
+    org: &OrgSlug,
+    assignments: &[Assignment],
+    extra: Vec<crate::store::Key>,
+) -> Result<(Vec<Role>, Vec<crate::store::Item>), AppError> {
+    let mut ids: Vec<_> = assignments.iter().map(|a| a.role_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut keys: Vec<_> = ids.iter().map(|id| keys::role(org, id)).collect();
+    let n_roles = keys.len();
+    keys.extend(extra);
+    if keys.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let items = store.batch_get(&keys).await?;
+    let role_keys = &keys[..n_roles];
+    let mut roles = Vec::with_capacity(n_roles);
+    let mut rest = Vec::new();
+    for item in items {
+        if item.kind == role::KIND && role_keys.contains(&item.key) {
+            roles.push(item.parse()?);
+        } else {
+            rest.push(item);
+        }
+    }
+    Ok((roles, rest))
+}
+
+/// The sites a user is assigned to, with their facts (two reads: the assignments, then the sites).
+pub async fn user_sites(store: &dyn Store, org: &OrgSlug, user: &UserId) -> Result<Vec<SiteFacts>, AppError> {
+    let mut site_ids = Vec::new();
+    let mut query = Query::table(keys::user_items(org, user)).prefix(keys::SITE_ASSIGNMENT_PREFIX).limit(crate::store::MAX_PAGE);
+    loop {
+        let page = crate::store::read_page(store, &query).await?;
+        for item in &page.items {
+            site_ids.push(item.parse::<SiteAssignment>()?.site_id);
+        }
+        match page.cursor {
+            Some(cursor) => query = query.after(Some(cursor)),
+            None => break,
+        }
+    }
+    let mut out = Vec::with_capacity(site_ids.len());
+    for chunk in site_ids.chunks(crate::store::MAX_BATCH_GET) {
+        let keys: Vec<_> = chunk.iter().map(|id| keys::site(org, id)).collect();
+        for item in store.batch_get(&keys).await? {
+            if item.kind == site::KIND {
+                out.push(facts(&item.parse::<Site>()?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the roles named by `assignments` and the facts of `resource`; "not found" when the
+/// resource does not exist in the organisation.
+pub async fn gather(
+    store: &dyn Store,
+    org: &OrgSlug,
+    assignments: &[Assignment],
+    resource: Resource,
+) -> Result<(Vec<Role>, Target), AppError> {
+    match resource {
+        Resource::Organisation => Ok((roles_and(store, org, assignments, vec![]).await?.0, Target::Org)),
+        Resource::Region(id) => Ok((roles_and(store, org, assignments, vec![]).await?.0, Target::Region(id))),
+        Resource::Site(id) => {
+            let site_key = keys::site(org, &id);
+            let (roles, rest) = roles_and(store, org, assignments, vec![site_key.clone()]).await?;
+            let site: Site = rest
+                .iter()
+                .find(|i| i.key == site_key && i.kind == site::KIND)
+                .ok_or(AppError::NotFound("site"))?
+                .parse()?;
+            Ok((roles, Target::Site(facts(&site))))
+        }
+        Resource::User(id) => {
+            let (roles, sites) = tokio::try_join!(
+                async { Ok::<_, AppError>(roles_and(store, org, assignments, vec![]).await?.0) },
+                user_sites(store, org, &id)
+            )?;
+            Ok((roles, Target::User { id, sites }))
+        }
+    }
+}
+
+fn subject<'a>(principal: &'a Principal, roles: &'a [Role]) -> Subject<'a> {
+    Subject { user: &principal.user, assignments: &principal.access.assignments, roles, ip: principal.ip }
+}
+
+/// Decides for the caller, reading what the decision needs.
+pub async fn decide(
+    state: &AppState,
     principal: &Principal,
     permission: Permission,
     resource: Resource,
 ) -> Result<Decision, AppError> {
-    let user = &principal.user;
-    if user.is_superuser {
-        return Ok(Decision::allow("superuser"));
-    }
-    if user.is_administrator() {
-        return Ok(Decision::allow("role Administrator (organisation scope)"));
-    }
-    Ok(match (permission, resource) {
-        (Permission::SelfRead, _) => Decision::allow("every user may read themselves"),
-        // Self-service; the site assignment is checked in the transaction that clocks in.
-        (Permission::TimeClock, Resource::Site(_)) if user.kind == crate::records::user::UserKind::Employee => {
-            Decision::allow("employees clock themselves in and out at the sites they are assigned to")
-        }
-        (Permission::EmployeesView, Resource::User(id)) if id == user.id => {
-            Decision::allow("every user may read themselves")
-        }
-        (Permission::SitesView, Resource::Site(site)) => {
-            let assigned = store.get(&keys::site_assignment(&principal.org, &user.id, &site)).await?.is_some();
-            if assigned { Decision::allow("assigned to the site") } else { Decision::deny("not assigned to the site") }
-        }
-        _ => Decision::deny(format!("no role grants {}", permission.name())),
-    })
+    let (roles, target) = gather(state.store.as_ref(), &principal.org, &principal.access.assignments, resource).await?;
+    Ok(decision::decide(&subject(principal, &roles), permission.name(), &target, state.now()))
 }
 
-/// Deny by default: `Forbidden` unless the decision allows.
+/// Deny by default: `Forbidden` unless the decision allows (`api-access-blocked` for an
+/// integration user whose roles do not grant API access from here).
 pub async fn authorize(
-    store: &dyn Store,
+    state: &AppState,
     principal: &Principal,
     permission: Permission,
     resource: Resource,
 ) -> Result<Granted, AppError> {
-    let decision = decide(store, principal, permission, resource).await?;
+    let decision = decide(state, principal, permission, resource).await?;
     if decision.allowed {
+        usage::record(state, principal, &decision).await;
         Ok(Granted { permission, resource })
     } else {
-        tracing::info!(permission = permission.name(), reasons = ?decision.reasons, "access denied");
-        Err(AppError::Forbidden)
+        Err(refusal(permission, &decision))
     }
+}
+
+/// Whether the caller holds the permission on the resource (no error when not).
+pub async fn holds(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+    resource: Resource,
+) -> Result<bool, AppError> {
+    Ok(decide(state, principal, permission, resource).await?.allowed)
+}
+
+/// The permission somewhere: `Forbidden` unless at least one assignment gives it at some scope.
+pub async fn authorize_listing(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+) -> Result<Scoped, AppError> {
+    let (roles, _) = roles_and(state.store.as_ref(), &principal.org, &principal.access.assignments, vec![]).await?;
+    let subject = subject(principal, &roles);
+    let coverage = decision::coverage(&subject, permission.name(), state.now());
+    if coverage.is_empty() {
+        let decision = decision::decide(&subject, permission.name(), &Target::Org, state.now());
+        return Err(refusal(permission, &decision));
+    }
+    Ok(Scoped { permission, coverage })
+}
+
+fn refusal(permission: Permission, decision: &Decision) -> AppError {
+    tracing::info!(permission = permission.name(), reason = ?decision.reason, "access denied");
+    match decision.reason {
+        Some(DenialReason::ApiAccessBlocked) => {
+            AppError::Denied { kind: "api-access-blocked", detail: decision.detail.clone() }
+        }
+        _ => AppError::Forbidden,
+    }
+}
+
+/// The target an assignment's scope names ("not found" when the region or site does not exist).
+pub async fn scope_target(store: &dyn Store, org: &OrgSlug, scope: &role::Scope) -> Result<Target, AppError> {
+    match scope {
+        role::Scope::Org => Ok(Target::Org),
+        role::Scope::Region(id) => {
+            store.get(&keys::region(org, id)).await?.ok_or(AppError::NotFound("region"))?;
+            Ok(Target::Region(*id))
+        }
+        role::Scope::Site(id) => Ok(Target::Site(facts(&site::load(store, org, id).await?.record))),
+    }
+}
+
+/// Whether the caller may give `role` over `scope`: they need `role-assignments:manage` over the
+/// scope and every permission of the role over the scope, so no one hands out more than they
+/// hold (`403 escalation`). Superusers may give anything.
+pub async fn may_grant(
+    state: &AppState,
+    principal: &Principal,
+    role: &Role,
+    scope: &role::Scope,
+) -> Result<(), AppError> {
+    let target = scope_target(state.store.as_ref(), &principal.org, scope).await?;
+    let (roles, _) = roles_and(state.store.as_ref(), &principal.org, &principal.access.assignments, vec![]).await?;
+    let subject = subject(principal, &roles);
+    let now = state.now();
+    let manage = decision::decide(&subject, Permission::ROLE_ASSIGNMENTS_MANAGE.name(), &target, now);
+    if !manage.allowed {
+        return Err(refusal(Permission::ROLE_ASSIGNMENTS_MANAGE, &manage));
+    }
+    if let Some(missing) = role.permissions.iter().find(|p| !decision::decide(&subject, p, &target, now).allowed) {
+        return Err(AppError::Denied {
+            kind: "escalation",
+            detail: format!("you cannot give a role holding {missing} over {scope}: you do not hold it there yourself"),
+        });
+    }
+    Ok(())
 }

@@ -1,12 +1,15 @@
 //! The per-request check: a bearer token becomes a principal only if its session is live and
-//! its user may still log in, read fresh from the base table on every request (one batch get),
+//! its user may still log in, read fresh from the base table on every request (one batch get of
+//! the session, the user and the user's role assignments),
 //! so logout, password changes and terminations take effect on the next request.
 
 use crate::domain::{OrgSlug, SessionId, UserId};
 use crate::error::AppError;
 use crate::records::session::Session;
 use crate::records::user::User;
+use crate::records::role::{self, UserAccess};
 use crate::records::{keys, session, user};
+use std::net::IpAddr;
 use crate::state::AppState;
 
 /// Who is calling: an authenticated user of one organisation.
@@ -15,6 +18,10 @@ pub struct Principal {
     pub org: OrgSlug,
     pub user: User,
     pub session_id: SessionId,
+    /// Every role assignment of the user, read with the session.
+    pub access: UserAccess,
+    /// The address the request came from.
+    pub ip: Option<IpAddr>,
 }
 
 impl Principal {
@@ -23,7 +30,7 @@ impl Principal {
     }
 }
 
-pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Principal, AppError> {
+pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) -> Result<Principal, AppError> {
     let now = state.now();
     let claims = state.tokens.verify(bearer, now).map_err(|e| match e {
         crate::auth::tokens::TokenError::Expired => {
@@ -38,14 +45,18 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Principal, A
 
     let user_key = keys::user(&org, &user_id);
     let session_key = keys::session(&org, &session_id);
-    let items = state.store.batch_get(&[user_key.clone(), session_key.clone()]).await?;
+    let access_key = keys::user_access(&org, &user_id);
+    let items = state.store.batch_get(&[user_key.clone(), session_key.clone(), access_key.clone()]).await?;
     let mut found_user: Option<User> = None;
     let mut found_session: Option<Session> = None;
+    let mut access = UserAccess::default();
     for item in &items {
         if item.key == user_key && item.kind == user::KIND {
             found_user = Some(item.parse()?);
         } else if item.key == session_key && item.kind == session::KIND {
             found_session = Some(item.parse()?);
+        } else if item.key == access_key && item.kind == role::ACCESS_KIND {
+            access = item.parse()?;
         }
     }
     let ended = || AppError::Unauthenticated("the session has ended; log in again");
@@ -60,5 +71,5 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<Principal, A
     {
         return Err(ended());
     }
-    Ok(Principal { org, user, session_id })
+    Ok(Principal { org, user, session_id, access, ip })
 }

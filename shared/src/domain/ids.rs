@@ -71,6 +71,62 @@ ulid_id!(
     TimeEntryId
 );
 
+ulid_id!(
+    /// A role assignment: one user, one role, one scope.
+    AssignmentId
+);
+
+/// A role: the fixed slug of a default role (`administrator`, `guard`, ...) or the ULID of a
+/// custom one. Default roles have the same id in every organisation, so scripts can name them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoleId(String);
+
+impl RoleId {
+    pub const DEFAULTS: [&'static str; 6] = ["administrator", "manager", "supervisor", "guard", "client", "terminated"];
+
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let s = raw.trim();
+        if let Some(default) = Self::DEFAULTS.iter().find(|d| d.eq_ignore_ascii_case(s)) {
+            return Ok(Self((*default).to_owned()));
+        }
+        ulid::Ulid::from_str(s).map(|u| Self(u.to_string())).map_err(|_| IdError::Id)
+    }
+    pub fn from_ulid(id: ulid::Ulid) -> Self {
+        Self(id.to_string())
+    }
+    /// The id of a default role, e.g. `RoleId::default_role("guard")`.
+    pub fn default_role(slug: &'static str) -> Self {
+        debug_assert!(Self::DEFAULTS.contains(&slug));
+        Self(slug.to_owned())
+    }
+    pub fn is_default(&self) -> bool {
+        Self::DEFAULTS.contains(&self.0.as_str())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for RoleId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<RoleId> for String {
+    fn from(s: RoleId) -> String {
+        s.0
+    }
+}
+
 /// An organisation's slug, e.g. `demo`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -34,6 +34,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     }
 }
 
+/// The caller's address, when the edge gave one.
+pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts.extensions.get::<ClientIp>().and_then(|c| c.0.parse().ok())
+}
+
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -51,7 +56,7 @@ impl FromRequestParts<AppState> for Principal {
         }
         let token =
             bearer(parts).ok_or(AppError::Unauthenticated("send an access token: Authorization: Bearer <token>"))?;
-        let principal = authenticate(state, token).await?;
+        let principal = authenticate(state, token, client_ip(parts)).await?;
         tracing::Span::current().record("user", tracing::field::display(principal.user.id));
         Ok(principal)
     }

@@ -55,7 +55,7 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
     // are refused by the operation (401 before any complaint about the key).
     let (mut parts, body) = request.into_parts();
     let principal = match crate::http::auth::bearer(&parts) {
-        Some(token) => crate::auth::authenticate(state, token).await.ok(),
+        Some(token) => crate::auth::authenticate(state, token, crate::http::auth::client_ip(&parts)).await.ok(),
         None => None,
     };
     let Some(principal) = principal else {

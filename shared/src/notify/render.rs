@@ -13,7 +13,7 @@ use crate::domain::{OrgSlug, UserId};
 use crate::error::AppError;
 use crate::records::org::Organisation;
 use crate::records::site::Site;
-use crate::records::user::{RoleName, SiteAssignment, User};
+use crate::records::user::{SiteAssignment, User};
 use crate::records::{get, item, keys};
 use crate::store::{Condition, Key, Query, Store, read_page};
 
@@ -96,7 +96,7 @@ pub async fn render(ctx: &Context<'_>, org: &OrgSlug, message: &Message) -> Resu
                 site.time_zone
             );
             let mut out = Vec::new();
-            for manager in site_managers(ctx.store, org, &site, employee_id).await? {
+            for manager in site_managers(ctx.store, org, &site, employee_id, ctx.now).await? {
                 let sms = [manager.main_phone.as_ref(), manager.other_phone.as_ref()]
                     .into_iter()
                     .flatten()
@@ -113,9 +113,15 @@ pub async fn render(ctx: &Context<'_>, org: &OrgSlug, message: &Message) -> Resu
     }
 }
 
-/// The managers and supervisors assigned to the site (and, for a sub-site, to its master site),
-/// active, other than the employee who clocked in.
-async fn site_managers(store: &dyn Store, org: &OrgSlug, site: &Site, except: &UserId) -> Result<Vec<User>, AppError> {
+/// The people assigned to the site (and, for a sub-site, to its master site) who hold
+/// `dashboard:exceptions` there, active, other than the employee who clocked in.
+async fn site_managers(
+    store: &dyn Store,
+    org: &OrgSlug,
+    site: &Site,
+    except: &UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<User>, AppError> {
     let mut sites = vec![site.id];
     sites.extend(site.parent_site_id);
     let mut ids = Vec::new();
@@ -135,12 +141,26 @@ async fn site_managers(store: &dyn Store, org: &OrgSlug, site: &Site, except: &U
             }
         }
     }
+    // Those who watch the site's exceptions (the default Manager and Supervisor roles do),
+    // decided by the same rules as every request.
+    let target = crate::access::Target::Site(crate::access::facts(site));
     let mut managers = Vec::new();
-    for chunk in ids.chunks(crate::store::MAX_BATCH_GET) {
-        let user_keys: Vec<Key> = chunk.iter().map(|id| keys::user(org, id)).collect();
-        for it in store.batch_get(&user_keys).await? {
+    for chunk in ids.chunks(crate::store::MAX_BATCH_GET / 2) {
+        let mut wanted: Vec<Key> = chunk.iter().map(|id| keys::user(org, id)).collect();
+        wanted.extend(chunk.iter().map(|id| keys::user_access(org, id)));
+        let items = store.batch_get(&wanted).await?;
+        let mut accesses = std::collections::HashMap::new();
+        for it in items.iter().filter(|it| it.kind == crate::records::role::ACCESS_KIND) {
+            let access: crate::records::role::UserAccess = it.parse()?;
+            accesses.insert(access.user_id, access);
+        }
+        for it in items.iter().filter(|it| it.kind == crate::records::user::KIND) {
             let user: User = it.parse()?;
-            if user.may_log_in() && user.roles.iter().any(|r| matches!(r, RoleName::Manager | RoleName::Supervisor)) {
+            let access = accesses.remove(&Some(user.id)).unwrap_or_default();
+            let (roles, _) = crate::access::gather(store, org, &access.assignments, crate::access::Resource::Organisation).await?;
+            let subject = crate::access::Subject { user: &user, assignments: &access.assignments, roles: &roles, ip: None };
+            let watches = crate::access::decision::decide(&subject, "dashboard:exceptions", &target, now).allowed;
+            if user.may_log_in() && watches {
                 managers.push(user);
             }
         }

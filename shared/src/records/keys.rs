@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::sort_time;
-use crate::domain::{OrgSlug, RegionId, SessionId, ShiftId, SiteId, TimeEntryId, UserId};
+use crate::domain::{OrgSlug, RegionId, RoleId, SessionId, ShiftId, SiteId, TimeEntryId, UserId};
 use crate::store::{IndexKey, Key};
 
 fn t(org: &OrgSlug) -> String {
@@ -131,4 +131,42 @@ pub fn clock_state(org: &OrgSlug, user: &UserId) -> Key {
 /// reading) holds when two schedulers write at once.
 pub fn schedule_version(org: &OrgSlug, user: &UserId) -> Key {
     Key::new(user_items(org, user), "SCHEDULE")
+}
+
+/// Roles of the organisation, one item each.
+pub fn roles(org: &OrgSlug) -> String {
+    format!("{}#ROLES", t(org))
+}
+pub fn role(org: &OrgSlug, id: &RoleId) -> Key {
+    Key::new(roles(org), id.to_string())
+}
+/// A role name (lower case) claimed by one role: names are unique per organisation.
+pub fn role_name(org: &OrgSlug, name: &str) -> Key {
+    Key::new(format!("{}#ROLENAME#{}", t(org), name.to_lowercase()), "ROLENAME")
+}
+
+/// Every user's role assignments, one item per user, in one partition per organisation.
+pub fn access(org: &OrgSlug) -> String {
+    format!("{}#ACCESS", t(org))
+}
+pub fn user_access(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(access(org), user.to_string())
+}
+/// The day an assignment last allowed something (written at most once a day per process).
+pub const USAGE_PREFIX: &str = "USAGE#";
+pub fn assignment_usage(org: &OrgSlug, user: &UserId, assignment: &crate::domain::AssignmentId) -> Key {
+    Key::new(user_items(org, user), format!("{USAGE_PREFIX}{assignment}"))
+}
+
+/// The audit trail of access changes, by time.
+pub fn audit(org: &OrgSlug) -> String {
+    format!("{}#AUDIT", t(org))
+}
+pub fn audit_entry(org: &OrgSlug, at: DateTime<Utc>, id: &ulid::Ulid) -> Key {
+    Key::new(audit(org), format!("{}#{id}", sort_time(at)))
+}
+
+/// An integration user's client id, pointing at the user and holding the secret's hash.
+pub fn client_credential(org: &OrgSlug, client_id: &str) -> Key {
+    Key::new(format!("{}#CLIENT#{client_id}", t(org)), "CLIENT")
 }

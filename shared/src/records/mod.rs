@@ -4,7 +4,9 @@
 
 pub mod keys;
 pub mod org;
+pub mod audit;
 pub mod region;
+pub mod role;
 pub mod session;
 pub mod shift;
 pub mod site;
@@ -42,4 +44,9 @@ pub async fn get<T: DeserializeOwned>(store: &dyn Store, key: &Key) -> StoreResu
 /// string order is time order.
 pub fn sort_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The condition for writing back a record read at `version`; version 0 means "not there yet".
+pub fn written_over(version: u64) -> crate::store::Condition {
+    if version == 0 { crate::store::Condition::NotExists } else { crate::store::Condition::VersionIs(version) }
 }

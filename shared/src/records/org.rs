@@ -11,4 +11,8 @@ pub struct Organisation {
     pub slug: OrgSlug,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// How many superusers the organisation has; kept in the transaction that sets or clears a
+    /// flag, so the last one cannot be removed even by two admins at once.
+    #[serde(default)]
+    pub superusers: u32,
 }

@@ -44,16 +44,6 @@ pub enum Gender {
     Undisclosed,
 }
 
-/// The default roles (the access-control issue makes roles first-class, per organisation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleName {
-    Administrator,
-    Manager,
-    Supervisor,
-    Guard,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
@@ -61,8 +51,9 @@ pub struct User {
     pub status: UserStatus,
     /// SecurityTrax's "Can Login": an active user may still be kept from logging in.
     pub can_login: bool,
+    /// Separate from the Administrator role: only superusers set or clear it, edit default roles
+    /// and see the permission matrix.
     pub is_superuser: bool,
-    pub roles: Vec<RoleName>,
     pub email: Option<Email>,
     pub username: Option<Username>,
     /// Sessions created before this instant are void (password change, termination).
@@ -87,10 +78,6 @@ pub struct User {
 impl User {
     pub fn may_log_in(&self) -> bool {
         self.status == UserStatus::Active && self.can_login
-    }
-
-    pub fn is_administrator(&self) -> bool {
-        self.is_superuser || self.roles.contains(&RoleName::Administrator)
     }
 
     pub fn full_name(&self) -> String {

@@ -18,7 +18,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-permissions",
     method: "GET",
     path: "/v1/permissions",
-    access: Access::Requires(Permission::RolesView),
+    access: Access::Requires(Permission::ROLES_VIEW),
     router,
 };
 
@@ -34,6 +34,6 @@ pub struct Catalogue {
 #[utoipa::path(get, path = "/v1/permissions", tag = "access", security(("bearer" = [])),
     responses((status = 200, body = Catalogue), (status = 403, body = Problem)))]
 pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<Catalogue>> {
-    authorize(state.store.as_ref(), &principal, Permission::RolesView, Resource::Organisation).await?;
+    authorize(&state, &principal, Permission::ROLES_VIEW, Resource::Organisation).await?;
     Ok(Json(Catalogue { items: CATALOGUE }))
 }

@@ -1,6 +1,7 @@
 //! `GET /v1/me`: the caller's own profile.
 
 use axum::Json;
+use axum::extract::State;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::Problem;
 use guardpost_shared::{AppResult, AppState};
@@ -14,7 +15,7 @@ use crate::registry::{Access, Operation};
 use guardpost_shared::access::Permission;
 
 pub const OPERATION: Operation =
-    Operation { id: "get-me", method: "GET", path: "/v1/me", access: Access::Requires(Permission::SelfRead), router };
+    Operation { id: "get-me", method: "GET", path: "/v1/me", access: Access::Requires(Permission::SELF_READ), router };
 
 fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
@@ -28,9 +29,15 @@ pub struct Me {
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = Problem)))]
-pub async fn handler(principal: Principal) -> AppResult<Json<Me>> {
-    // Reading oneself needs no decision beyond a live session.
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<Me>> {
+    guardpost_shared::access::authorize(
+        &state,
+        &principal,
+        guardpost_shared::access::Permission::SELF_READ,
+        guardpost_shared::access::Resource::Organisation,
+    )
+    .await?;
     Ok(Json(Me {
         org: principal.org.to_string(),
         session_id: principal.session_id.to_string(),

@@ -23,7 +23,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-my-sites",
     method: "GET",
     path: "/v1/me/sites",
-    access: Access::Requires(Permission::SelfRead),
+    access: Access::Requires(Permission::SELF_READ),
     router,
 };
 
@@ -82,6 +82,13 @@ impl ClockStatus {
 #[utoipa::path(get, path = "/v1/me/sites", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = MySites), (status = 401, body = Problem)))]
 pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<MySites>> {
+    guardpost_shared::access::authorize(
+        &state,
+        &principal,
+        guardpost_shared::access::Permission::SELF_READ,
+        guardpost_shared::access::Resource::Organisation,
+    )
+    .await?;
     let mut query = Query::table(keys::user_items(&principal.org, &principal.user.id))
         .prefix(keys::SITE_ASSIGNMENT_PREFIX)
         .limit(1000);

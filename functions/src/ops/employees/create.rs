@@ -4,15 +4,17 @@
 
 use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::catalogue::Portal;
+use guardpost_shared::access::{Permission, Resource, authorize, holds};
 use guardpost_shared::auth::{Principal, password};
 use guardpost_shared::domain::{
-    BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, Secret, ShortText, Tag, UserId, Username, Validator,
+    AssignmentId, BoundedText, Comment, Email, Name, OrgSlug, RoleId, Phone, PhoneE164, Secret, ShortText, Tag, UserId, Username, Validator,
 };
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::site::Address;
-use guardpost_shared::records::user::{self, Credential, Gender, LoginName, RoleName, User, UserKind, UserStatus};
+use guardpost_shared::records::role::{self as roles, Assignment, Scope, UserAccess};
+use guardpost_shared::records::user::{self, Credential, Gender, LoginName, User, UserKind, UserStatus};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -28,7 +30,7 @@ pub const OPERATION: Operation = Operation {
     id: "create-employee",
     method: "POST",
     path: "/v1/employees",
-    access: Access::Requires(Permission::EmployeesCreate),
+    access: Access::Requires(Permission::EMPLOYEES_CREATE),
     router,
 };
 
@@ -68,8 +70,13 @@ pub struct CreateEmployeeRequest {
     pub employment_date: Option<NaiveDate>,
     pub comments: Option<String>,
     pub tags: Option<Vec<String>>,
-    /// Default `guard`.
-    pub role: Option<RoleName>,
+    /// The employee's first role: a default role's id (`guard`, `supervisor`, `manager`,
+    /// `administrator`) or a custom role's. Default `guard`.
+    #[schema(value_type = Option<String>, example = "guard")]
+    pub role_id: Option<RoleId>,
+    /// Where the role applies. Default: the organisation (the Guard role only lets its holder
+    /// act for themselves, and clocking in still needs a site assignment).
+    pub role_scope: Option<Scope>,
     /// Default true.
     pub can_login: Option<bool>,
 }
@@ -87,15 +94,36 @@ pub async fn handler(
     Body(req): Body<CreateEmployeeRequest>,
 ) -> AppResult<Created<EmployeeView>> {
     let granted =
-        authorize(state.store.as_ref(), &principal, Permission::EmployeesCreate, Resource::Organisation).await?;
+        authorize(&state, &principal, Permission::EMPLOYEES_CREATE, Resource::Organisation).await?;
     let employee = parse(&req, UserId::from_ulid(state.new_ulid()), state.now())?;
+    let role_id = req.role_id.clone().unwrap_or_else(|| RoleId::default_role("guard"));
+    let role = roles::load(state.store.as_ref(), &principal.org, &role_id)
+        .await
+        .map_err(|_| AppError::invalid("role_id", "no such role in this organisation"))?
+        .record;
+    if role.portal == Portal::Client {
+        return Err(AppError::invalid("role_id", "a client portal role cannot be given to an employee"));
+    }
+    let scope = req.role_scope.clone().unwrap_or(Scope::Org);
+    guardpost_shared::access::may_grant(&state, &principal, &role, &scope).await?;
+    let assignment = Assignment {
+        id: AssignmentId::from_ulid(state.new_ulid()),
+        role_id,
+        scope,
+        valid_from: None,
+        valid_until: None,
+        reason: "role given at creation".into(),
+        created_at: state.now(),
+        created_by: principal.user.id,
+    };
     let password_hash = match req.password {
         Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
         None => None,
     };
-    write(&state, &principal, &employee, password_hash, &granted).await?;
+    write(&state, &principal, &employee, password_hash, Some(assignment), &granted).await?;
     tracing::info!(employee = %employee.id, by = %principal.user.id, "employee created");
-    Ok(Created(EmployeeView::from(&employee)))
+    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::Organisation).await?;
+    Ok(Created(EmployeeView::shown(&employee, sensitive)))
 }
 
 /// Writes the employee, credential and uniqueness claims in one transaction.
@@ -104,9 +132,10 @@ pub(crate) async fn write(
     principal: &Principal,
     employee: &User,
     password_hash: Option<String>,
+    assignment: Option<Assignment>,
     _granted: &guardpost_shared::access::Granted,
 ) -> AppResult<()> {
-    let mut ops = user_ops(&principal.org, employee, password_hash)?;
+    let mut ops = user_ops(&principal.org, employee, password_hash, assignment)?;
     if employee.email.is_some() {
         // The welcome email with its set-password link, in the same transaction.
         let welcome = Message::Welcome { user_id: employee.id };
@@ -123,7 +152,13 @@ pub(crate) struct UserOps {
     claims: Vec<Option<(&'static str, &'static str)>>,
 }
 
-pub(crate) fn user_ops(org: &OrgSlug, employee: &User, password_hash: Option<String>) -> AppResult<UserOps> {
+pub(crate) fn user_ops(
+    org: &OrgSlug,
+    employee: &User,
+    password_hash: Option<String>,
+    assignment: Option<Assignment>,
+) -> AppResult<UserOps> {
+    let access = UserAccess { user_id: Some(employee.id), assignments: assignment.into_iter().collect() };
     let claim = LoginName { user_id: employee.id };
     let credential = Credential { password_hash, changed_at: employee.created_at };
     let mut out = UserOps {
@@ -133,8 +168,9 @@ pub(crate) fn user_ops(org: &OrgSlug, employee: &User, password_hash: Option<Str
                 item(keys::credential(org, &employee.id), user::CREDENTIAL_KIND, &credential)?,
                 Condition::NotExists,
             ),
+            TxOp::put(access.item(org, &employee.id, 1)?, Condition::NotExists),
         ],
-        claims: vec![None, None],
+        claims: vec![None, None, None],
     };
     let mut unique = |key, kind, field, problem| -> AppResult<()> {
         out.ops.push(TxOp::put(item(key, kind, &claim)?, Condition::NotExists));
@@ -255,7 +291,6 @@ fn parse(req: &CreateEmployeeRequest, id: UserId, now: chrono::DateTime<chrono::
         status: UserStatus::Active,
         can_login: req.can_login.unwrap_or(true),
         is_superuser: false,
-        roles: vec![req.role.unwrap_or(RoleName::Guard)],
         email,
         username,
         sessions_valid_after: now,

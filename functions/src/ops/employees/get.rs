@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::{Permission, Resource, authorize, holds};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::UserId;
 use guardpost_shared::http::{Problem, path_id};
@@ -18,7 +18,7 @@ pub const OPERATION: Operation = Operation {
     id: "get-employee",
     method: "GET",
     path: "/v1/employees/{employee_id}",
-    access: Access::Requires(Permission::EmployeesView),
+    access: Access::Requires(Permission::EMPLOYEES_VIEW),
     router,
 };
 
@@ -35,7 +35,8 @@ pub async fn handler(
     Path(employee_id): Path<String>,
 ) -> AppResult<Json<EmployeeView>> {
     let id = path_id(&employee_id, "employee", UserId::parse)?;
-    authorize(state.store.as_ref(), &principal, Permission::EmployeesView, Resource::User(id)).await?;
+    authorize(&state, &principal, Permission::EMPLOYEES_VIEW, Resource::User(id)).await?;
     let employee = user::load(state.store.as_ref(), &principal.org, &id).await?;
-    Ok(Json(EmployeeView::from(&employee.record)))
+    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::User(id)).await?;
+    Ok(Json(EmployeeView::shown(&employee.record, sensitive)))
 }

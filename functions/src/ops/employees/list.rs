@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::{Permission, Resource, authorize, holds};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::records::keys;
@@ -19,7 +19,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-employees",
     method: "GET",
     path: "/v1/employees",
-    access: Access::Requires(Permission::EmployeesView),
+    access: Access::Requires(Permission::EMPLOYEES_VIEW),
     router,
 };
 
@@ -34,13 +34,14 @@ pub async fn handler(
     principal: Principal,
     Params(page): Params<PageParams>,
 ) -> AppResult<Json<Paged<EmployeeView>>> {
-    authorize(state.store.as_ref(), &principal, Permission::EmployeesView, Resource::Organisation).await?;
+    authorize(&state, &principal, Permission::EMPLOYEES_VIEW, Resource::Organisation).await?;
+    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::Organisation).await?;
     let query = Query::table(keys::users(&principal.org)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
     let items = result
         .items
         .iter()
-        .map(|i| i.parse::<User>().map(|u| EmployeeView::from(&u)))
+        .map(|i| i.parse::<User>().map(|u| EmployeeView::shown(&u, sensitive)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(Paged::from_page(&result, items)))
 }

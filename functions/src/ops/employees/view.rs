@@ -1,9 +1,10 @@
-//! How an employee is shown. Never includes credentials.
+//! How an employee is shown. Never includes credentials; the sensitive fields only to holders
+//! of `employees:view-sensitive`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use guardpost_shared::domain::Phone;
 use guardpost_shared::records::site::Address;
-use guardpost_shared::records::user::{Gender, RoleName, User, UserKind, UserStatus};
+use guardpost_shared::records::user::{Gender, User, UserKind, UserStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,12 +26,27 @@ pub struct EmployeeView {
     pub employment_date: Option<NaiveDate>,
     pub comments: Option<String>,
     pub tags: Vec<String>,
-    pub roles: Vec<RoleName>,
     pub is_superuser: bool,
+    /// True when birthday, personal phone and address were left out (no
+    /// `employees:view-sensitive`).
+    pub sensitive_hidden: bool,
     pub status: UserStatus,
     pub can_login: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl EmployeeView {
+    /// Without the sensitive fields (birthday, personal phone, address): what callers without
+    /// `employees:view-sensitive` see.
+    pub fn redacted(self) -> Self {
+        Self { other_phone: None, address: None, birthday: None, sensitive_hidden: true, ..self }
+    }
+
+    pub fn shown(user: &User, sensitive: bool) -> Self {
+        let view = Self::from(user);
+        if sensitive { view } else { view.redacted() }
+    }
 }
 
 impl From<&User> for EmployeeView {
@@ -52,8 +68,8 @@ impl From<&User> for EmployeeView {
             employment_date: u.employment_date,
             comments: u.comments.clone(),
             tags: u.tags.clone(),
-            roles: u.roles.clone(),
             is_superuser: u.is_superuser,
+            sensitive_hidden: false,
             status: u.status,
             can_login: u.can_login,
             created_at: u.created_at,

@@ -20,7 +20,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-notifications",
     method: "GET",
     path: "/v1/notifications",
-    access: Access::Requires(Permission::NotificationsView),
+    access: Access::Requires(Permission::NOTIFICATIONS_VIEW),
     router,
 };
 
@@ -47,7 +47,7 @@ pub async fn handler(
     principal: Principal,
     Params(filter): Params<NotificationFilter>,
 ) -> AppResult<Json<Paged<OutboxItem>>> {
-    authorize(state.store.as_ref(), &principal, Permission::NotificationsView, Resource::Organisation).await?;
+    authorize(&state, &principal, Permission::NOTIFICATIONS_VIEW, Resource::Organisation).await?;
     let page = PageParams { limit: filter.limit, cursor: filter.cursor };
     let status = filter.status.unwrap_or(Status::Failed);
     let query = Query::gsi2(by_status(&principal.org, status)).limit(page.limit()?).after(page.cursor()?);

@@ -20,7 +20,7 @@ pub const OPERATION: Operation = Operation {
     id: "create-region",
     method: "POST",
     path: "/v1/regions",
-    access: Access::Requires(Permission::RegionsCreate),
+    access: Access::Requires(Permission::REGIONS_CREATE),
     router,
 };
 
@@ -42,7 +42,7 @@ pub async fn handler(
     principal: Principal,
     Body(req): Body<CreateRegionRequest>,
 ) -> AppResult<Created<Region>> {
-    authorize(state.store.as_ref(), &principal, Permission::RegionsCreate, Resource::Organisation).await?;
+    authorize(&state, &principal, Permission::REGIONS_CREATE, Resource::Organisation).await?;
     let mut v = Validator::new();
     let name = v.check("name", Name::parse(&req.name));
     v.finish()?;

@@ -18,7 +18,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-regions",
     method: "GET",
     path: "/v1/regions",
-    access: Access::Requires(Permission::RegionsView),
+    access: Access::Requires(Permission::REGIONS_VIEW),
     router,
 };
 
@@ -33,7 +33,7 @@ pub async fn handler(
     principal: Principal,
     Params(page): Params<PageParams>,
 ) -> AppResult<Json<Paged<Region>>> {
-    authorize(state.store.as_ref(), &principal, Permission::RegionsView, Resource::Organisation).await?;
+    authorize(&state, &principal, Permission::REGIONS_VIEW, Resource::Organisation).await?;
     let query = Query::table(keys::regions(&principal.org)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
     let items = result.items.iter().map(|i| i.parse::<Region>()).collect::<Result<Vec<_>, _>>()?;

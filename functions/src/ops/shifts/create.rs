@@ -23,7 +23,7 @@ pub const OPERATION: Operation = Operation {
     id: "create-shift",
     method: "POST",
     path: "/v1/sites/{site_id}/shifts",
-    access: Access::Requires(Permission::ShiftsCreate),
+    access: Access::Requires(Permission::SHIFTS_CREATE),
     router,
 };
 
@@ -52,7 +52,7 @@ pub async fn handler(
     Body(req): Body<CreateShiftRequest>,
 ) -> AppResult<Created<Shift>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
-    authorize(state.store.as_ref(), &principal, Permission::ShiftsCreate, Resource::Site(site_id)).await?;
+    authorize(&state, &principal, Permission::SHIFTS_CREATE, Resource::Site(site_id)).await?;
     let mut v = Validator::new();
     let employee_id = v.check("employee_id", UserId::parse(&req.employee_id));
     let position = v.check_opt("position", req.position.as_deref().map(ShortText::parse));

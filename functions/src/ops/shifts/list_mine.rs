@@ -22,7 +22,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-my-shifts",
     method: "GET",
     path: "/v1/me/shifts",
-    access: Access::Requires(Permission::SelfRead),
+    access: Access::Requires(Permission::SELF_READ),
     router,
 };
 
@@ -39,6 +39,13 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<Shift>>> {
     let (from, to) = range.window(state.now() + Duration::days(7))?;
     let page = range.page();
+    guardpost_shared::access::authorize(
+        &state,
+        &principal,
+        guardpost_shared::access::Permission::SELF_READ,
+        guardpost_shared::access::Resource::Organisation,
+    )
+    .await?;
     let query = Query::table(keys::user_items(&principal.org, &principal.user.id))
         .between(
             format!("{}{}", keys::SHIFT_PREFIX, sort_time(from - Duration::hours(MAX_SHIFT_HOURS))),

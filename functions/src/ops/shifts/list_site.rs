@@ -22,7 +22,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-site-shifts",
     method: "GET",
     path: "/v1/sites/{site_id}/shifts",
-    access: Access::Requires(Permission::ShiftsView),
+    access: Access::Requires(Permission::SHIFTS_VIEW),
     router,
 };
 
@@ -41,7 +41,7 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<Shift>>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     site::load(state.store.as_ref(), &principal.org, &site_id).await?;
-    authorize(state.store.as_ref(), &principal, Permission::ShiftsView, Resource::Site(site_id)).await?;
+    authorize(&state, &principal, Permission::SHIFTS_VIEW, Resource::Site(site_id)).await?;
     let (from, to) = range.window(state.now() + Duration::days(7))?;
     let page = range.page();
     let query = Query::table(keys::site_shifts(&principal.org, &site_id))

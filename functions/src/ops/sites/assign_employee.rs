@@ -20,7 +20,7 @@ pub const OPERATION: Operation = Operation {
     id: "assign-site-employee",
     method: "PUT",
     path: "/v1/sites/{site_id}/employees/{employee_id}",
-    access: Access::Requires(Permission::SiteEmployeesAssign),
+    access: Access::Requires(Permission::SITE_EMPLOYEES_ASSIGN),
     router,
 };
 
@@ -38,7 +38,7 @@ pub async fn handler(
 ) -> AppResult<NoContent> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let user_id = path_id(&employee_id, "employee", UserId::parse)?;
-    authorize(state.store.as_ref(), &principal, Permission::SiteEmployeesAssign, Resource::Site(site_id)).await?;
+    authorize(&state, &principal, Permission::SITE_EMPLOYEES_ASSIGN, Resource::Site(site_id)).await?;
     let org = &principal.org;
     let assignment = SiteAssignment { user_id, site_id, assigned_at: state.now(), assigned_by: principal.user.id };
     let record = item(keys::site_assignment(org, &user_id, &site_id), user::SITE_ASSIGNMENT_KIND, &assignment)?

@@ -21,7 +21,7 @@ pub const OPERATION: Operation = Operation {
     id: "create-site",
     method: "POST",
     path: "/v1/sites",
-    access: Access::Requires(Permission::SitesCreate),
+    access: Access::Requires(Permission::SITES_CREATE),
     router,
 };
 
@@ -54,7 +54,7 @@ pub async fn handler(
     principal: Principal,
     Body(req): Body<CreateSiteRequest>,
 ) -> AppResult<Created<Site>> {
-    authorize(state.store.as_ref(), &principal, Permission::SitesCreate, Resource::Organisation).await?;
+    authorize(&state, &principal, Permission::SITES_CREATE, Resource::Organisation).await?;
     let mut v = Validator::new();
     let name = v.check("name", Name::parse(&req.name));
     let time_zone = v.check("time_zone", TimeZone::parse(&req.time_zone));

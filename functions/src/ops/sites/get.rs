@@ -17,7 +17,7 @@ pub const OPERATION: Operation = Operation {
     id: "get-site",
     method: "GET",
     path: "/v1/sites/{site_id}",
-    access: Access::Requires(Permission::SitesView),
+    access: Access::Requires(Permission::SITES_VIEW),
     router,
 };
 
@@ -36,6 +36,6 @@ pub async fn handler(
     let id = path_id(&site_id, "site", SiteId::parse)?;
     // Existence first, so another organisation's id answers 404 whatever the caller's rights.
     let site = site::load(state.store.as_ref(), &principal.org, &id).await?;
-    authorize(state.store.as_ref(), &principal, Permission::SitesView, Resource::Site(id)).await?;
+    authorize(&state, &principal, Permission::SITES_VIEW, Resource::Site(id)).await?;
     Ok(Json(site.record))
 }

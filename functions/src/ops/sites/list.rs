@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{RegionId, SiteId};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
@@ -23,7 +23,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-sites",
     method: "GET",
     path: "/v1/sites",
-    access: Access::Requires(Permission::SitesView),
+    access: Access::Requires(Permission::SITES_VIEW),
     router,
 };
 
@@ -52,7 +52,8 @@ pub async fn handler(
     principal: Principal,
     Params(filter): Params<SiteFilter>,
 ) -> AppResult<Json<Paged<Site>>> {
-    authorize(state.store.as_ref(), &principal, Permission::SitesView, Resource::Organisation).await?;
+    // Managers see the sites their `sites:view` assignments cover; a page may come back short.
+    let scoped = authorize_listing(&state, &principal, Permission::SITES_VIEW).await?;
     let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() };
     let org = &principal.org;
     let query = match (&filter.parent_site_id, &filter.region_id) {
@@ -71,6 +72,7 @@ pub async fn handler(
     };
     let query = query.limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
-    let items = result.items.iter().map(|i| i.parse::<Site>()).collect::<Result<Vec<_>, _>>()?;
+    let mut items = result.items.iter().map(|i| i.parse::<Site>()).collect::<Result<Vec<_>, _>>()?;
+    items.retain(|site| scoped.covers_site(site));
     Ok(Json(Paged::from_page(&result, items)))
 }

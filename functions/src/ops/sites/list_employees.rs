@@ -2,12 +2,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::{Permission, Resource, authorize, holds};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{SiteId, UserId};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem, path_id};
 use guardpost_shared::records::keys;
-use guardpost_shared::records::site;
 use guardpost_shared::records::user::{self, SiteAssignment, User};
 use guardpost_shared::store::{MAX_BATCH_GET, Query, read_page};
 use guardpost_shared::{AppResult, AppState};
@@ -21,7 +20,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-site-employees",
     method: "GET",
     path: "/v1/sites/{site_id}/employees",
-    access: Access::Requires(Permission::SiteEmployeesView),
+    access: Access::Requires(Permission::SITE_EMPLOYEES_VIEW),
     router,
 };
 
@@ -39,8 +38,8 @@ pub async fn handler(
     Params(page): Params<PageParams>,
 ) -> AppResult<Json<Paged<EmployeeView>>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
-    site::load(state.store.as_ref(), &principal.org, &id).await?;
-    authorize(state.store.as_ref(), &principal, Permission::SiteEmployeesView, Resource::Site(id)).await?;
+    authorize(&state, &principal, Permission::SITE_EMPLOYEES_VIEW, Resource::Site(id)).await?;
+    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::Site(id)).await?;
     let query = Query::gsi1(keys::site_employees(&principal.org, &id)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
     let ids: Vec<UserId> =
@@ -56,5 +55,5 @@ pub async fn handler(
     }
     // Keep the listing's order (by user id).
     users.sort_by_key(|u| ids.iter().position(|i| *i == u.id));
-    Ok(Json(Paged::from_page(&result, users.iter().map(EmployeeView::from).collect())))
+    Ok(Json(Paged::from_page(&result, users.iter().map(|u| EmployeeView::shown(u, sensitive)).collect())))
 }

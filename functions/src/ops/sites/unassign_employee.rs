@@ -17,7 +17,7 @@ pub const OPERATION: Operation = Operation {
     id: "unassign-site-employee",
     method: "DELETE",
     path: "/v1/sites/{site_id}/employees/{employee_id}",
-    access: Access::Requires(Permission::SiteEmployeesAssign),
+    access: Access::Requires(Permission::SITE_EMPLOYEES_ASSIGN),
     router,
 };
 
@@ -35,7 +35,7 @@ pub async fn handler(
 ) -> AppResult<NoContent> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let user_id = path_id(&employee_id, "employee", UserId::parse)?;
-    authorize(state.store.as_ref(), &principal, Permission::SiteEmployeesAssign, Resource::Site(site_id)).await?;
+    authorize(&state, &principal, Permission::SITE_EMPLOYEES_ASSIGN, Resource::Site(site_id)).await?;
     match state.store.delete(&keys::site_assignment(&principal.org, &user_id, &site_id), Condition::Exists).await {
         Ok(()) => Ok(NoContent),
         Err(StoreError::ConditionFailed) => Err(AppError::NotFound("assignment")),

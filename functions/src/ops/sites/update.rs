@@ -22,7 +22,7 @@ pub const OPERATION: Operation = Operation {
     id: "update-site",
     method: "PATCH",
     path: "/v1/sites/{site_id}",
-    access: Access::Requires(Permission::SitesEdit),
+    access: Access::Requires(Permission::SITES_EDIT),
     router,
 };
 
@@ -53,7 +53,7 @@ pub async fn handler(
 ) -> AppResult<Json<Site>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
     let current = site::load(state.store.as_ref(), &principal.org, &id).await?;
-    authorize(state.store.as_ref(), &principal, Permission::SitesEdit, Resource::Site(id)).await?;
+    authorize(&state, &principal, Permission::SITES_EDIT, Resource::Site(id)).await?;
     let mut v = Validator::new();
     let name = v.check_opt("name", req.name.as_deref().map(Name::parse));
     let time_zone = v.check_opt("time_zone", req.time_zone.as_deref().map(TimeZone::parse));

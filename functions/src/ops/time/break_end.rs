@@ -17,7 +17,7 @@ pub const OPERATION: Operation = Operation {
     id: "end-break",
     method: "POST",
     path: "/v1/sites/{site_id}/breaks/end",
-    access: Access::Requires(Permission::TimeClock),
+    access: Access::Requires(Permission::TIME_CLOCK),
     router,
 };
 

@@ -23,7 +23,7 @@ pub const OPERATION: Operation = Operation {
     id: "clock-out",
     method: "POST",
     path: "/v1/sites/{site_id}/clock-out",
-    access: Access::Requires(Permission::TimeClock),
+    access: Access::Requires(Permission::TIME_CLOCK),
     router,
 };
 
@@ -41,7 +41,7 @@ pub async fn handler(
     OptionalBody(body): OptionalBody<ClockRequest>,
 ) -> AppResult<Json<TimeEntry>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
-    authorize(state.store.as_ref(), &principal, Permission::TimeClock, Resource::Site(site_id)).await?;
+    authorize(&state, &principal, Permission::TIME_CLOCK, Resource::Site(site_id)).await?;
     let (location, note) = body.unwrap_or_default().parse()?;
     let open = open_entry_at(&state, &principal, &site_id).await?;
     let mut entry = open.record.entry.clone();

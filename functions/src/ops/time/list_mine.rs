@@ -19,7 +19,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-my-time-entries",
     method: "GET",
     path: "/v1/me/time-entries",
-    access: Access::Requires(Permission::SelfRead),
+    access: Access::Requires(Permission::SELF_READ),
     router,
 };
 
@@ -36,6 +36,13 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<TimeEntry>>> {
     let (from, to) = range.window(state.now())?;
     let page = range.page();
+    guardpost_shared::access::authorize(
+        &state,
+        &principal,
+        guardpost_shared::access::Permission::SELF_READ,
+        guardpost_shared::access::Resource::Organisation,
+    )
+    .await?;
     let query = Query::table(keys::user_items(&principal.org, &principal.user.id))
         .between(
             format!("{}{}", keys::TIME_ENTRY_PREFIX, sort_time(from)),

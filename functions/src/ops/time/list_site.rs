@@ -21,7 +21,7 @@ pub const OPERATION: Operation = Operation {
     id: "list-site-time-entries",
     method: "GET",
     path: "/v1/sites/{site_id}/time-entries",
-    access: Access::Requires(Permission::TimeEntriesView),
+    access: Access::Requires(Permission::TIME_ENTRIES_VIEW),
     router,
 };
 
@@ -40,7 +40,7 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<TimeEntry>>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     site::load(state.store.as_ref(), &principal.org, &site_id).await?;
-    authorize(state.store.as_ref(), &principal, Permission::TimeEntriesView, Resource::Site(site_id)).await?;
+    authorize(&state, &principal, Permission::TIME_ENTRIES_VIEW, Resource::Site(site_id)).await?;
     let (from, to) = range.window(state.now())?;
     let page = range.page();
     let query = Query::gsi1(keys::site_time_entries(&principal.org, &site_id))

@@ -74,9 +74,9 @@ pub(super) async fn change_open_entry(
     let site_id = guardpost_shared::http::path_id(raw_site, "site", SiteId::parse)?;
     let resource = guardpost_shared::access::Resource::Site(site_id);
     guardpost_shared::access::authorize(
-        state.store.as_ref(),
+        state,
         principal,
-        guardpost_shared::access::Permission::TimeClock,
+        guardpost_shared::access::Permission::TIME_CLOCK,
         resource,
     )
     .await?;
