@@ -53,6 +53,10 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Operations whose answers carry a fresh secret: never stored by the idempotency layer (a retry
+/// of create-integration meets its unique name instead; a retried rotation rotates again).
+pub const ANSWERS_CARRY_SECRETS: &[&str] = &["create-integration", "rotate-integration-secret"];
+
 /// The routes and OpenAPI document of some operations.
 /// With a state, each operation that needs a session also gets the `Idempotency-Key` layer;
 /// public ones (login, refresh, set-password...) never do, so their answers, which carry fresh
@@ -67,7 +71,7 @@ pub fn routes<'a>(
         let (route, api) = (op.router)().split_for_parts();
         doc.merge(api);
         let route = match (state, op.access) {
-            (Some(state), Access::Requires(_)) => {
+            (Some(state), Access::Requires(_)) if !ANSWERS_CARRY_SECRETS.contains(&op.id) => {
                 route.layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
             }
             _ => route,

@@ -166,7 +166,13 @@ pub fn audit_entry(org: &OrgSlug, at: DateTime<Utc>, id: &ulid::Ulid) -> Key {
     Key::new(audit(org), format!("{}#{id}", sort_time(at)))
 }
 
-/// An integration user's client id, pointing at the user and holding the secret's hash.
-pub fn client_credential(org: &OrgSlug, client_id: &str) -> Key {
-    Key::new(format!("{}#CLIENT#{client_id}", t(org)), "CLIENT")
+/// An integration's name, claimed: names are unique per organisation, so a retried creation
+/// cannot make a second one.
+pub fn integration_name(org: &OrgSlug, name: &str) -> Key {
+    Key::new(format!("{}#INTEGRATION#{}", t(org), name.to_lowercase()), "INTEGRATION")
+}
+
+/// An integration user's client secret (its SHA-256 hash); the client id is `{org}.{user id}`.
+pub fn client_secret(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "CLIENTSECRET")
 }

@@ -146,13 +146,17 @@ impl Assignment {
 pub struct UserAccess {
     pub user_id: Option<UserId>,
     pub assignments: Vec<Assignment>,
+    /// Sessions created before this instant are over: set when the user is given the
+    /// Terminated role, in the same write.
+    #[serde(default)]
+    pub sessions_valid_after: Option<DateTime<Utc>>,
 }
 
 impl UserAccess {
     pub const MAX_ASSIGNMENTS: usize = 100;
 
     pub fn item(&self, org: &OrgSlug, user: &UserId, version: u64) -> Result<Item, AppError> {
-        let record = UserAccess { user_id: Some(*user), assignments: self.assignments.clone() };
+        let record = UserAccess { user_id: Some(*user), ..self.clone() };
         let mut item = super::item(keys::user_access(org, user), ACCESS_KIND, &record)?;
         item.version = version;
         Ok(item)

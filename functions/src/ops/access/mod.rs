@@ -1,4 +1,8 @@
-//! Access control as administrators see it: the permission catalogue (roles, assignments,
-//! explanations and audit come with the access-control issue).
+//! Access control as administrators see it: the permission catalogue, explanations, each
+//! caller's effective permissions, the audit trail and the access review.
 
+pub mod explain;
+pub mod list_audit;
 pub mod list_permissions;
+pub mod my_permissions;
+pub mod review;

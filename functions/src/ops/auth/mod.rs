@@ -8,6 +8,7 @@ pub mod logout;
 pub mod refresh;
 mod session;
 pub mod set_password;
+pub mod token;
 
 use serde::Serialize;
 use utoipa::ToSchema;

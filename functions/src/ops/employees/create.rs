@@ -158,7 +158,11 @@ pub(crate) fn user_ops(
     password_hash: Option<String>,
     assignment: Option<Assignment>,
 ) -> AppResult<UserOps> {
-    let access = UserAccess { user_id: Some(employee.id), assignments: assignment.into_iter().collect() };
+    let access = UserAccess {
+        user_id: Some(employee.id),
+        assignments: assignment.into_iter().collect(),
+        sessions_valid_after: None,
+    };
     let claim = LoginName { user_id: employee.id };
     let credential = Credential { password_hash, changed_at: employee.created_at };
     let mut out = UserOps {

@@ -1,0 +1,95 @@
+//! `POST /v1/role-assignments:bulk`: up to 100 additions and removals, all or nothing (one
+//! transaction, one audit entry): terminations and job code changes in one go.
+
+use axum::Json;
+use axum::extract::State;
+use guardpost_shared::access::{Permission, authorize_listing};
+use guardpost_shared::auth::Principal;
+use chrono::{DateTime, Utc};
+use guardpost_shared::domain::{AssignmentId, UserId};
+use guardpost_shared::records::role::Scope;
+use guardpost_shared::http::{Body, Problem};
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AssignmentInput, AssignmentView, Planned, apply};
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "bulk-role-assignments",
+    method: "POST",
+    path: "/v1/role-assignments:bulk",
+    access: Access::Requires(Permission::ROLE_ASSIGNMENTS_MANAGE),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BulkChange {
+    Add {
+        user_id: String,
+        role_id: String,
+        scope: Scope,
+        valid_from: Option<DateTime<Utc>>,
+        valid_until: Option<DateTime<Utc>>,
+        reason: String,
+    },
+    Remove {
+        user_id: String,
+        assignment_id: String,
+    },
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// 1 to 100 changes, touching at most 99 users.
+    pub changes: Vec<BulkChange>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub added: Vec<AssignmentView>,
+    pub removed: Vec<AssignmentView>,
+}
+
+#[utoipa::path(post, path = "/v1/role-assignments:bulk", tag = "access", security(("bearer" = [])), request_body = BulkRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    responses((status = 200, body = BulkResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(req): Body<BulkRequest>,
+) -> AppResult<Json<BulkResult>> {
+    authorize_listing(&state, &principal, Permission::ROLE_ASSIGNMENTS_MANAGE).await?;
+    if req.changes.is_empty() || req.changes.len() > 100 {
+        return Err(AppError::invalid("changes", "send 1 to 100 changes"));
+    }
+    let mut planned = Vec::with_capacity(req.changes.len());
+    for (i, change) in req.changes.into_iter().enumerate() {
+        let bad = |f: &str| AppError::invalid(&format!("changes[{i}].{f}"), "is not a valid id");
+        planned.push(match change {
+            BulkChange::Add { user_id, role_id, scope, valid_from, valid_until, reason } => Planned::Add {
+                user_id: UserId::parse(&user_id).map_err(|_| bad("user_id"))?,
+                input: AssignmentInput { role_id, scope, valid_from, valid_until, reason },
+            },
+            BulkChange::Remove { user_id, assignment_id } => Planned::Remove {
+                user_id: UserId::parse(&user_id).map_err(|_| bad("user_id"))?,
+                assignment_id: AssignmentId::parse(&assignment_id).map_err(|_| bad("assignment_id"))?,
+            },
+        });
+    }
+    let applied = apply(&state, &principal, planned, "assignments.bulk", |i, f| format!("changes[{i}].{f}")).await?;
+    let now = state.now();
+    Ok(Json(BulkResult {
+        added: applied.added.iter().map(|(u, a)| AssignmentView::new(*u, a, now)).collect(),
+        removed: applied.removed.iter().map(|(u, a)| AssignmentView::new(*u, a, now)).collect(),
+    }))
+}

@@ -1,0 +1,49 @@
+//! `POST /v1/users/{user_id}/role-assignments`: give a user a role over a scope. The caller
+//! needs `role-assignments:manage` over the scope and every permission of the role there.
+
+use axum::extract::{Path, State};
+use guardpost_shared::access::Permission;
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::UserId;
+use guardpost_shared::http::{Body, Created, Problem, path_id};
+use guardpost_shared::{AppError, AppResult, AppState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AssignmentInput, AssignmentView, Planned, apply};
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "create-role-assignment",
+    method: "POST",
+    path: "/v1/users/{user_id}/role-assignments",
+    access: Access::Requires(Permission::ROLE_ASSIGNMENTS_MANAGE),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[utoipa::path(post, path = "/v1/users/{user_id}/role-assignments", tag = "access", security(("bearer" = [])),
+    request_body = AssignmentInput,
+    params(("user_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    responses((status = 201, body = AssignmentView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(user_id): Path<String>,
+    Body(input): Body<AssignmentInput>,
+) -> AppResult<Created<AssignmentView>> {
+    let user_id = path_id(&user_id, "user", UserId::parse)?;
+    // Somewhere first (a caller with no such right learns nothing of the user); the scope is
+    // checked with the role in `apply`.
+    guardpost_shared::access::authorize_listing(&state, &principal, Permission::ROLE_ASSIGNMENTS_MANAGE).await?;
+    let applied = apply(&state, &principal, vec![Planned::Add { user_id, input }], "assignment.create", |_, f| {
+        f.to_owned()
+    })
+    .await?;
+    let (user, assignment) = applied.added.first().ok_or(AppError::NotFound("assignment"))?;
+    Ok(Created(AssignmentView::new(*user, assignment, state.now())))
+}

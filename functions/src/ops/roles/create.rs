@@ -1,0 +1,100 @@
+//! `POST /v1/roles`: a custom role. Only superusers may give it permissions.
+
+use axum::extract::State;
+use guardpost_shared::access::catalogue::Portal;
+use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{RoleId, Validator};
+use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::records::audit::{self, Change};
+use guardpost_shared::records::role::{self, ApiAccess, Role};
+use guardpost_shared::records::{item, keys};
+use guardpost_shared::store::{Condition, StoreError, TxOp};
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{RoleView, check_may_edit, parse_cidrs, parse_description, parse_name, parse_permissions};
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "create-role",
+    method: "POST",
+    path: "/v1/roles",
+    access: Access::Requires(Permission::ROLES_MANAGE),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleRequest {
+    /// Unique in the organisation (case-insensitive).
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// `admin`, `staff` or `client`; a client role holds only client portal permissions.
+    pub portal: Portal,
+    /// Catalogue names (superusers only).
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Default `block`.
+    #[serde(default)]
+    pub api_access: ApiAccess,
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/v1/roles", tag = "access", security(("bearer" = [])), request_body = CreateRoleRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    responses((status = 201, body = RoleView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Body(req): Body<CreateRoleRequest>,
+) -> AppResult<Created<RoleView>> {
+    authorize(&state, &principal, Permission::ROLES_MANAGE, Resource::Organisation).await?;
+    let mut v = Validator::new();
+    let name = parse_name(&mut v, &req.name);
+    let description = parse_description(&mut v, &req.description);
+    let permissions = parse_permissions(&mut v, req.portal, &req.permissions);
+    let allowed_cidrs = parse_cidrs(&mut v, &req.allowed_cidrs);
+    v.finish()?;
+    let (Some(name), Some(description)) = (name, description) else {
+        return Err(AppError::invalid("name", "required"));
+    };
+    let now = state.now();
+    let role = Role {
+        id: RoleId::from_ulid(state.new_ulid()),
+        name,
+        description,
+        portal: req.portal,
+        permissions,
+        api_access: req.api_access,
+        allowed_cidrs,
+        default: false,
+        created_at: now,
+        updated_at: now,
+    };
+    check_may_edit(&principal, &role, !role.permissions.is_empty())?;
+    let org = &principal.org;
+    let claim = item(keys::role_name(org, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;
+    let change = Change::new("role.create", vec![role.id.to_string()], &serde_json::Value::Null, &role)?;
+    let ops = vec![
+        TxOp::put(claim, Condition::NotExists),
+        TxOp::put(role.item(org, 1)?, Condition::NotExists),
+        audit::record(org, &principal, state.new_ulid(), now, change)?,
+    ];
+    match state.store.transact(ops).await {
+        Ok(()) => Ok(Created(RoleView::shown(&role, 1, &principal))),
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+            Err(AppError::conflict("role-name-taken", format!("a role named {} already exists", role.name)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

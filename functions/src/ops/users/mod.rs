@@ -1,0 +1,3 @@
+//! Flags on users that only superusers change.
+
+pub mod set_superuser;
