@@ -3,11 +3,11 @@
 //! the demo organisation `guardpost serve` seeds on an empty data directory. One transaction:
 //! the organisation must not exist yet, so running it twice for one org is refused.
 
+use guardpost_shared::access::defaults::default_roles;
 use guardpost_shared::auth::password;
+use guardpost_shared::domain::{AssignmentId, RoleId};
 use guardpost_shared::domain::{Email, Name, OrgSlug, Secret, UserId};
 use guardpost_shared::records::org::{self, Organisation};
-use guardpost_shared::access::defaults::default_roles;
-use guardpost_shared::domain::{AssignmentId, RoleId};
 use guardpost_shared::records::role::{self, Assignment, Scope};
 use guardpost_shared::records::user::{User, UserKind, UserStatus};
 use guardpost_shared::records::{item, keys};
@@ -70,9 +70,16 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
     let listed = AppError::conflict("organisation-exists", format!("organisation {slug} already exists"));
     let mut before = vec![(org_op, exists), (directory, listed)];
     for role in default_roles(now) {
-        let name_claim = item(keys::role_name(&slug, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;
-        before.push((TxOp::put(name_claim, Condition::NotExists), AppError::conflict("organisation-exists", "roles exist")));
-        before.push((TxOp::put(role.item(&slug, 1)?, Condition::NotExists), AppError::conflict("organisation-exists", "roles exist")));
+        let name_claim =
+            item(keys::role_name(&slug, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;
+        before.push((
+            TxOp::put(name_claim, Condition::NotExists),
+            AppError::conflict("organisation-exists", "roles exist"),
+        ));
+        before.push((
+            TxOp::put(role.item(&slug, 1)?, Condition::NotExists),
+            AppError::conflict("organisation-exists", "roles exist"),
+        ));
     }
     let assignment = Assignment {
         id: AssignmentId::from_ulid(state.new_ulid()),

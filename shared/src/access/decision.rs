@@ -44,7 +44,10 @@ pub enum Target {
     Region(RegionId),
     Site(SiteFacts),
     /// A user: covered by a scope that covers one of the sites they are assigned to.
-    User { id: UserId, sites: Vec<SiteFacts> },
+    User {
+        id: UserId,
+        sites: Vec<SiteFacts>,
+    },
 }
 
 impl Scope {
@@ -180,7 +183,8 @@ fn bearing(subject: &Subject<'_>, a: &Assignment, permission: &PermissionInfo, n
     if !role.grants(permission.name) {
         return Bearing::RoleLacksPermission;
     }
-    if subject.user.kind == UserKind::Integration && (role.api_access != ApiAccess::Grant || !role.allows_ip(subject.ip))
+    if subject.user.kind == UserKind::Integration
+        && (role.api_access != ApiAccess::Grant || !role.allows_ip(subject.ip))
     {
         return Bearing::ApiAccessBlocked;
     }

@@ -102,8 +102,20 @@ pub fn default_roles(now: DateTime<Utc>) -> Vec<Role> {
         updated_at: now,
     };
     vec![
-        role("administrator", "Administrator", Portal::Admin, sorted(admin), "Everything in the admin and staff portals"),
-        role("manager", "Manager", Portal::Staff, sorted(MANAGER.iter().copied()), "Runs the sites and employees in scope"),
+        role(
+            "administrator",
+            "Administrator",
+            Portal::Admin,
+            sorted(admin),
+            "Everything in the admin and staff portals",
+        ),
+        role(
+            "manager",
+            "Manager",
+            Portal::Staff,
+            sorted(MANAGER.iter().copied()),
+            "Runs the sites and employees in scope",
+        ),
         role(
             "supervisor",
             "Supervisor",

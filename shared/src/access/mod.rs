@@ -150,7 +150,8 @@ async fn roles_and(
 /// The sites a user is assigned to, with their facts (two reads: the assignments, then the sites).
 pub async fn user_sites(store: &dyn Store, org: &OrgSlug, user: &UserId) -> Result<Vec<SiteFacts>, AppError> {
     let mut site_ids = Vec::new();
-    let mut query = Query::table(keys::user_items(org, user)).prefix(keys::SITE_ASSIGNMENT_PREFIX).limit(crate::store::MAX_PAGE);
+    let mut query =
+        Query::table(keys::user_items(org, user)).prefix(keys::SITE_ASSIGNMENT_PREFIX).limit(crate::store::MAX_PAGE);
     loop {
         let page = crate::store::read_page(store, &query).await?;
         for item in &page.items {

@@ -5,12 +5,12 @@
 
 use crate::domain::{OrgSlug, SessionId, UserId};
 use crate::error::AppError;
+use crate::records::role::{self, UserAccess};
 use crate::records::session::Session;
 use crate::records::user::User;
-use crate::records::role::{self, UserAccess};
 use crate::records::{keys, session, user};
-use std::net::IpAddr;
 use crate::state::AppState;
+use std::net::IpAddr;
 
 /// Who is calling: an authenticated user of one organisation.
 #[derive(Clone, Debug)]

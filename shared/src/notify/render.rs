@@ -157,8 +157,10 @@ async fn site_managers(
         for it in items.iter().filter(|it| it.kind == crate::records::user::KIND) {
             let user: User = it.parse()?;
             let access = accesses.remove(&Some(user.id)).unwrap_or_default();
-            let (roles, _) = crate::access::gather(store, org, &access.assignments, crate::access::Resource::Organisation).await?;
-            let subject = crate::access::Subject { user: &user, assignments: &access.assignments, roles: &roles, ip: None };
+            let (roles, _) =
+                crate::access::gather(store, org, &access.assignments, crate::access::Resource::Organisation).await?;
+            let subject =
+                crate::access::Subject { user: &user, assignments: &access.assignments, roles: &roles, ip: None };
             let watches = crate::access::decision::decide(&subject, "dashboard:exceptions", &target, now).allowed;
             if user.may_log_in() && watches {
                 managers.push(user);

@@ -51,12 +51,23 @@ impl Change {
         after: &impl Serialize,
     ) -> Result<Self, AppError> {
         let json = |v: Result<Value, serde_json::Error>| v.map_err(|e| AppError::Internal(e.into()));
-        Ok(Self { action, subjects, before: json(serde_json::to_value(before))?, after: json(serde_json::to_value(after))? })
+        Ok(Self {
+            action,
+            subjects,
+            before: json(serde_json::to_value(before))?,
+            after: json(serde_json::to_value(after))?,
+        })
     }
 }
 
 /// The transaction operation that records a change made by `principal` at `at`.
-pub fn record(org: &OrgSlug, principal: &Principal, id: ulid::Ulid, at: DateTime<Utc>, change: Change) -> Result<TxOp, AppError> {
+pub fn record(
+    org: &OrgSlug,
+    principal: &Principal,
+    id: ulid::Ulid,
+    at: DateTime<Utc>,
+    change: Change,
+) -> Result<TxOp, AppError> {
     let entry = AuditEntry {
         id: id.to_string(),
         at,

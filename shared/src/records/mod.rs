@@ -2,9 +2,9 @@
 //! (docs/DATA_MODEL.md describes it); each entity module holds the record type and the few
 //! store calls that read or write it.
 
+pub mod audit;
 pub mod keys;
 pub mod org;
-pub mod audit;
 pub mod region;
 pub mod role;
 pub mod session;

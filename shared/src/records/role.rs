@@ -173,7 +173,9 @@ impl UserAccess {
 
 /// Reads a user's access item (an absent item is no assignment; version 0 means "create it").
 pub async fn load_access(store: &dyn Store, org: &OrgSlug, user: &UserId) -> Result<Versioned<UserAccess>, AppError> {
-    Ok(super::get(store, &keys::user_access(org, user)).await?.unwrap_or(Versioned { record: UserAccess::default(), version: 0 }))
+    Ok(super::get(store, &keys::user_access(org, user))
+        .await?
+        .unwrap_or(Versioned { record: UserAccess::default(), version: 0 }))
 }
 
 /// Reads a role of the organisation, or "not found".

@@ -98,7 +98,15 @@ fn operation_ids_are_unique_and_only_the_self_proving_ones_are_public() {
     let public: BTreeSet<_> = OPERATIONS.iter().filter(|op| op.access == Access::Public).map(|op| op.id).collect();
     assert_eq!(
         public,
-        BTreeSet::from(["health", "login", "refresh-token", "logout", "set-password", "forgot-password"])
+        BTreeSet::from([
+            "health",
+            "login",
+            "refresh-token",
+            "logout",
+            "set-password",
+            "forgot-password",
+            "issue-client-token"
+        ])
     );
 }
 

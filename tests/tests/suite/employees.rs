@@ -23,7 +23,7 @@ fn full_employee() -> Value {
         "password": "lighthouse-keeper-88",
         "address": {"line1": "12 Quay St", "city": "Halifax", "region": "NS", "postal_code": "B3J 1A1", "country": "ca"},
         "birthday": "1990-04-12", "employment_date": "2024-01-15",
-        "comments": "Night shifts preferred.", "tags": ["first-aid", "k9", "first-aid"], "role": "supervisor"
+        "comments": "Night shifts preferred.", "tags": ["first-aid", "k9", "first-aid"], "role_id": "supervisor"
     })
 }
 
@@ -46,7 +46,9 @@ async fn an_employee_is_created_with_every_field(backend: Backend) {
     assert_eq!(read["email"], "grace.watch@acme.example");
     assert_eq!(read["address"]["country"], "CA");
     assert_eq!(read["tags"], json!(["first-aid", "k9"]));
-    assert_eq!(read["roles"], json!(["supervisor"]));
+    let roles = app.get(&format!("/v1/users/{id}/role-assignments"), &admin.access_token).await.expect(200).body;
+    assert_eq!(roles["items"][0]["role_id"], "supervisor");
+    assert_eq!(roles["items"][0]["scope"], json!({"type": "org"}));
     assert_eq!(read["birthday"], "1990-04-12");
     assert!(read.get("password").is_none() && !read.to_string().contains("argon2"), "no credential leaks");
     // Either login works, case-insensitively for the email.

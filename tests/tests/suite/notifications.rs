@@ -159,13 +159,13 @@ async fn staffed_site(backend: Backend, sms_number: &str) -> (Site, String, Stri
     let site =
         app.create_site(&admin, json!({"name": site_name, "region_id": region, "time_zone": "America/Toronto"})).await;
     let guard = app.create_employee(&admin, "G-1", "guard1", "correct-horse-battery-7").await;
-    let texting = create(&app, &admin, json!({"employee_number": "M-1", "first_name": "Mia", "last_name": "Manager", "role": "manager", "username": "mia",
+    let texting = create(&app, &admin, json!({"employee_number": "M-1", "first_name": "Mia", "last_name": "Manager", "role_id": "manager", "username": "mia",
         "main_phone": {"number": sms_number, "sms_enabled": true}})).await;
     let manager_email = format!("{}@acme.example", unique("max"));
     let emailing = create(
         &app,
         &admin,
-        json!({"employee_number": "M-2", "first_name": "Max", "last_name": "Super", "role": "supervisor",
+        json!({"employee_number": "M-2", "first_name": "Max", "last_name": "Super", "role_id": "supervisor",
         "email": manager_email, "main_phone": {"number": "+14165550100", "sms_enabled": false}}),
     )
     .await;

@@ -44,7 +44,8 @@ async fn an_administrator_sets_up_a_site_and_a_guard_sees_it(backend: Backend) {
         mine.body["items"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, vec!["Harbour Mall North Entrance"]);
 
-    app.get(&format!("/v1/sites/{entrance}"), &guard.access_token).await.expect(200);
+    // The Guard role is self-service: a guard sees their sites through /v1/me/sites only.
+    app.get(&format!("/v1/sites/{entrance}"), &guard.access_token).await.expect(403);
     app.get(&format!("/v1/sites/{other}"), &guard.access_token).await.expect(403);
     let on_site = app.get(&format!("/v1/sites/{entrance}/employees"), &admin.access_token).await.expect(200);
     assert_eq!(on_site.body["items"][0]["id"], ada.as_str());

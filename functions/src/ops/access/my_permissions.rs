@@ -57,7 +57,14 @@ pub async fn handler(
     let subject =
         Subject { user: &principal.user, assignments: &principal.access.assignments, roles: &roles, ip: principal.ip };
     let now = state.now();
-    let permissions =
-        catalogue::CATALOGUE.iter().filter(|p| decision::decide(&subject, p.name, &target, now).allowed).map(|p| p.name).collect();
-    Ok(Json(MyPermissions { site_id: site_id.map(|s| s.to_string()), is_superuser: principal.user.is_superuser, permissions }))
+    let permissions = catalogue::CATALOGUE
+        .iter()
+        .filter(|p| decision::decide(&subject, p.name, &target, now).allowed)
+        .map(|p| p.name)
+        .collect();
+    Ok(Json(MyPermissions {
+        site_id: site_id.map(|s| s.to_string()),
+        is_superuser: principal.user.is_superuser,
+        permissions,
+    }))
 }

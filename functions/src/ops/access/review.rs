@@ -13,9 +13,9 @@ use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{OrgSlug, UserId};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
+use guardpost_shared::records::keys;
 use guardpost_shared::records::role::{self, Role, UserAccess, Validity};
 use guardpost_shared::records::user::{self, LoginActivity, LoginOutcome, User, UserKind, UserStatus};
-use guardpost_shared::records::keys;
 use guardpost_shared::store::{Query, Store, read_page};
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
@@ -160,9 +160,7 @@ pub fn assess(
     for a in &access.assignments {
         let last_used_on = used.iter().find(|u| u.assignment_id == a.id).map(|u| u.last_used_on);
         let in_effect = a.validity(now) == Validity::InEffect;
-        let unused = in_effect
-            && a.created_at < cutoff
-            && last_used_on.is_none_or(|d| d < cutoff.date_naive());
+        let unused = in_effect && a.created_at < cutoff && last_used_on.is_none_or(|d| d < cutoff.date_naive());
         if in_effect {
             if !in_effect_roles.contains(&a.role_id) {
                 in_effect_roles.push(a.role_id.clone());

@@ -3,12 +3,12 @@
 
 use axum::Json;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
-use chrono::{DateTime, Utc};
 use guardpost_shared::domain::{AssignmentId, UserId};
-use guardpost_shared::records::role::Scope;
 use guardpost_shared::http::{Body, Problem};
+use guardpost_shared::records::role::Scope;
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

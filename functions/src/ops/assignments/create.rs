@@ -40,10 +40,9 @@ pub async fn handler(
     // Somewhere first (a caller with no such right learns nothing of the user); the scope is
     // checked with the role in `apply`.
     guardpost_shared::access::authorize_listing(&state, &principal, Permission::ROLE_ASSIGNMENTS_MANAGE).await?;
-    let applied = apply(&state, &principal, vec![Planned::Add { user_id, input }], "assignment.create", |_, f| {
-        f.to_owned()
-    })
-    .await?;
+    let applied =
+        apply(&state, &principal, vec![Planned::Add { user_id, input }], "assignment.create", |_, f| f.to_owned())
+            .await?;
     let (user, assignment) = applied.added.first().ok_or(AppError::NotFound("assignment"))?;
     Ok(Created(AssignmentView::new(*user, assignment, state.now())))
 }

@@ -117,10 +117,9 @@ pub async fn apply(
     let mut applied = Applied { added: Vec::new(), removed: Vec::new() };
     for (i, change) in changes.into_iter().enumerate() {
         let user_id = change.user_id();
-        if !users.contains_key(&user_id) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = users.entry(user_id) {
             let user = user::load(store, org, &user_id).await.map_err(|_| AppError::NotFound("user"))?.record;
-            let access = role::load_access(store, org, &user_id).await?;
-            users.insert(user_id, (user, access));
+            slot.insert((user, role::load_access(store, org, &user_id).await?));
         }
         match change {
             Planned::Add { input, .. } => {
@@ -193,7 +192,8 @@ async fn check_addition(
     i: usize,
 ) -> AppResult<Assignment> {
     let now = state.now();
-    let reason = BoundedText::<1, 500>::parse(&input.reason).map_err(|e| AppError::invalid(&field(i, "reason"), e.to_string()))?;
+    let reason = BoundedText::<1, 500>::parse(&input.reason)
+        .map_err(|e| AppError::invalid(&field(i, "reason"), e.to_string()))?;
     if let (Some(from), Some(until)) = (input.valid_from, input.valid_until)
         && until <= from
     {

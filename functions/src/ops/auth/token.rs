@@ -10,9 +10,9 @@ use guardpost_shared::access::{DenialReason, Subject, Target, decision, gather};
 use guardpost_shared::auth::tokens::{ACCESS_TTL_SECS, hash_secret};
 use guardpost_shared::domain::{OrgSlug, Secret, UserId};
 use guardpost_shared::http::{Body, ClientInfo, Problem};
+use guardpost_shared::records::keys;
 use guardpost_shared::records::role::{self, UserAccess};
 use guardpost_shared::records::user::{self, User, UserKind};
-use guardpost_shared::records::keys;
 use guardpost_shared::store::Condition;
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,9 @@ pub async fn handler(
         return Err(AppError::InvalidCredentials);
     }
     let ip = client.ip.as_deref().and_then(|ip| ip.parse().ok());
-    let (roles, _) = gather(state.store.as_ref(), &org, &access.assignments, guardpost_shared::access::Resource::Organisation).await?;
+    let (roles, _) =
+        gather(state.store.as_ref(), &org, &access.assignments, guardpost_shared::access::Resource::Organisation)
+            .await?;
     let subject = Subject { user: &user, assignments: &access.assignments, roles: &roles, ip };
     let gate = decision::decide(&subject, "self:read", &Target::Org, state.now());
     match gate.reason {

@@ -8,12 +8,13 @@ use guardpost_shared::access::catalogue::Portal;
 use guardpost_shared::access::{Permission, Resource, authorize, holds};
 use guardpost_shared::auth::{Principal, password};
 use guardpost_shared::domain::{
-    AssignmentId, BoundedText, Comment, Email, Name, OrgSlug, RoleId, Phone, PhoneE164, Secret, ShortText, Tag, UserId, Username, Validator,
+    AssignmentId, BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, RoleId, Secret, ShortText, Tag, UserId,
+    Username, Validator,
 };
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::notify::{Message, enqueue};
-use guardpost_shared::records::site::Address;
 use guardpost_shared::records::role::{self as roles, Assignment, Scope, UserAccess};
+use guardpost_shared::records::site::Address;
 use guardpost_shared::records::user::{self, Credential, Gender, LoginName, User, UserKind, UserStatus};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, StoreError, TxOp};
@@ -93,8 +94,7 @@ pub async fn handler(
     principal: Principal,
     Body(req): Body<CreateEmployeeRequest>,
 ) -> AppResult<Created<EmployeeView>> {
-    let granted =
-        authorize(&state, &principal, Permission::EMPLOYEES_CREATE, Resource::Organisation).await?;
+    let granted = authorize(&state, &principal, Permission::EMPLOYEES_CREATE, Resource::Organisation).await?;
     let employee = parse(&req, UserId::from_ulid(state.new_ulid()), state.now())?;
     let role_id = req.role_id.clone().unwrap_or_else(|| RoleId::default_role("guard"));
     let role = roles::load(state.store.as_ref(), &principal.org, &role_id)

@@ -35,7 +35,10 @@ pub async fn handler(
     Path(employee_id): Path<String>,
 ) -> AppResult<Json<EmployeeView>> {
     let id = path_id(&employee_id, "employee", UserId::parse)?;
-    authorize(&state, &principal, Permission::EMPLOYEES_VIEW, Resource::User(id)).await?;
+    // Reading oneself is self-service; anyone else needs employees:view over a site they work at.
+    let permission = if id == principal.user.id { Permission::SELF_READ } else { Permission::EMPLOYEES_VIEW };
+    let target = if id == principal.user.id { Resource::Organisation } else { Resource::User(id) };
+    authorize(&state, &principal, permission, target).await?;
     let employee = user::load(state.store.as_ref(), &principal.org, &id).await?;
     let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::User(id)).await?;
     Ok(Json(EmployeeView::shown(&employee.record, sensitive)))

@@ -105,7 +105,8 @@ pub async fn handler(
     let (secret, secret_item) = new_secret(&state, org, &id, 1)?;
     let after = serde_json::json!({ "user_id": id, "name": user.first_name, "assignments": access.assignments });
     let change = Change::new("integration.create", vec![id.to_string()], &serde_json::Value::Null, &after)?;
-    let claim = item(keys::integration_name(org, &user.first_name), "integration-name", &serde_json::json!({ "user_id": id }))?;
+    let claim =
+        item(keys::integration_name(org, &user.first_name), "integration-name", &serde_json::json!({ "user_id": id }))?;
     let written = state
         .store
         .transact(vec![
@@ -122,5 +123,9 @@ pub async fn handler(
         }
         other => other?,
     }
-    Ok(Created(IntegrationCredentials { user_id: id.to_string(), client_id: client_id(org, &id), client_secret: secret }))
+    Ok(Created(IntegrationCredentials {
+        user_id: id.to_string(),
+        client_id: client_id(org, &id),
+        client_secret: secret,
+    }))
 }

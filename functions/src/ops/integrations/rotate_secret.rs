@@ -66,5 +66,9 @@ pub async fn handler(
             audit::record(org, &principal, state.new_ulid(), now, change)?,
         ])
         .await?;
-    Ok(Created(IntegrationCredentials { user_id: id.to_string(), client_id: client_id(org, &id), client_secret: secret }))
+    Ok(Created(IntegrationCredentials {
+        user_id: id.to_string(),
+        client_id: client_id(org, &id),
+        client_secret: secret,
+    }))
 }

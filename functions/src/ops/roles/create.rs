@@ -83,7 +83,8 @@ pub async fn handler(
     };
     check_may_edit(&principal, &role, !role.permissions.is_empty())?;
     let org = &principal.org;
-    let claim = item(keys::role_name(org, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;
+    let claim =
+        item(keys::role_name(org, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;
     let change = Change::new("role.create", vec![role.id.to_string()], &serde_json::Value::Null, &role)?;
     let ops = vec![
         TxOp::put(claim, Condition::NotExists),

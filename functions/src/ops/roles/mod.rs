@@ -72,7 +72,9 @@ pub(crate) fn parse_permissions(v: &mut Validator, portal: Portal, raw: &[String
     let mut out = Vec::new();
     for (i, name) in raw.iter().enumerate() {
         match catalogue::find(name.trim()) {
-            None => v.fail(&format!("permissions[{i}]"), format!("{name} is not in the catalogue (GET /v1/permissions)")),
+            None => {
+                v.fail(&format!("permissions[{i}]"), format!("{name} is not in the catalogue (GET /v1/permissions)"))
+            }
             Some(info) if !portal_allows(portal, info.portal) => v.fail(
                 &format!("permissions[{i}]"),
                 format!("{} belongs to the {:?} portal; a {:?} role cannot hold it", info.name, info.portal, portal)

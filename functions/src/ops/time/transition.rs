@@ -73,13 +73,8 @@ pub(super) async fn change_open_entry(
 ) -> AppResult<TimeEntry> {
     let site_id = guardpost_shared::http::path_id(raw_site, "site", SiteId::parse)?;
     let resource = guardpost_shared::access::Resource::Site(site_id);
-    guardpost_shared::access::authorize(
-        state,
-        principal,
-        guardpost_shared::access::Permission::TIME_CLOCK,
-        resource,
-    )
-    .await?;
+    guardpost_shared::access::authorize(state, principal, guardpost_shared::access::Permission::TIME_CLOCK, resource)
+        .await?;
     let open = open_entry_at(state, principal, &site_id).await?;
     let mut entry = open.record.entry.clone();
     change(&mut entry, state.now())?;

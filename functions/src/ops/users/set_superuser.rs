@@ -66,7 +66,9 @@ pub async fn handler(
     let reason = BoundedText::<1, 500>::parse(&req.reason).map_err(|e| AppError::invalid("reason", e.to_string()))?;
     let org_slug = &principal.org;
     let current = user::load(state.store.as_ref(), org_slug, &id).await?;
-    let organisation = get::<Organisation>(state.store.as_ref(), &keys::org(org_slug)).await?.ok_or(AppError::NotFound("organisation"))?;
+    let organisation = get::<Organisation>(state.store.as_ref(), &keys::org(org_slug))
+        .await?
+        .ok_or(AppError::NotFound("organisation"))?;
     let mut count = organisation.record.superusers;
     if current.record.is_superuser == req.superuser {
         return Ok(Json(SuperuserFlag { user_id: id.to_string(), superuser: req.superuser, superusers: count }));
