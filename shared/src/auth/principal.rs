@@ -67,7 +67,7 @@ pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) ->
     if session.user_id != user.id
         || !session.is_live(now)
         || session.created_at < user.sessions_valid_after
-        || access.sessions_valid_after.is_some_and(|after| session.created_at < after)
+        || access.sessions_valid_after.is_some_and(|after| session.created_at <= after)
         || !user.may_log_in()
     {
         return Err(ended());

@@ -12,6 +12,7 @@ mod idempotency;
 mod isolation;
 mod lambda_events;
 mod notifications;
+mod roles;
 mod sites;
 mod timekeeping;
 mod walkthrough;
