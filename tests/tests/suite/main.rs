@@ -7,6 +7,7 @@
 mod access;
 mod auth;
 mod consistency;
+mod decisions;
 mod employees;
 mod idempotency;
 mod isolation;
