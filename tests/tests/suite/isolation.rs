@@ -48,3 +48,88 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
         0
     );
 }
+
+on_both_stores!(every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_not_exist);
+
+/// The whole route table: every operation with an id in its path (or query), called by
+/// another organisation's superuser with this organisation's real ids, answers exactly as it
+/// does for ids that exist nowhere: 404, same body.
+async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_not_exist(backend: Backend) {
+    use guardpost::registry::OPERATIONS;
+    let app = TestApp::spawn(backend).await;
+    let acme = app.admin().await.access_token;
+    let region = app.create_region(&acme, "North").await;
+    let site = app
+        .create_site(&acme, json!({"name": "Acme HQ", "kind": "master", "region_id": region, "time_zone": "UTC"}))
+        .await;
+    let guard = app.create_employee(&acme, "A-1", "aguard", "correct-horse-battery-7").await;
+    app.assign(&acme, &site, &guard).await.expect(204);
+    let role = app.post("/v1/roles", &acme, json!({"name": "Acme only", "portal": "staff"})).await.expect(201).id();
+    let assignment = app
+        .post(
+            &format!("/v1/users/{guard}/role-assignments"),
+            &acme,
+            json!({"role_id": role, "scope": {"type": "site", "id": site}, "reason": "x"}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let integration = app.post("/v1/integrations", &acme, json!({"name": "Acme feed"})).await.expect(201);
+    let integration = integration.body["user_id"].as_str().unwrap().to_owned();
+
+    app.add_org("globex", "boss@globex.example").await;
+    let globex = app.login_as("globex", "boss@globex.example", ADMIN_PASSWORD).await.expect(200);
+    let g = globex.body["access_token"].as_str().unwrap().to_owned();
+
+    let nowhere = || ulid::Ulid::new().to_string();
+    let real = |op: &str, param: &str| -> String {
+        match param {
+            "site_id" => site.clone(),
+            "role_id" => role.clone(),
+            "assignment_id" => assignment.clone(),
+            "user_id" if op == "rotate-integration-secret" => integration.clone(),
+            "user_id" | "employee_id" => guard.clone(),
+            other => panic!("{op}: no id for {{{other}}}; add one to this walk"),
+        }
+    };
+    let start = app.now() + chrono::Duration::days(1);
+    let body_for = |op: &str| -> Option<serde_json::Value> {
+        Some(match op {
+            "update-site" => json!({"name": "Mine now"}),
+            "create-shift" => json!({"employee_id": guard, "start": start, "end": start + chrono::Duration::hours(8)}),
+            "update-role" => json!({"description": "mine"}),
+            "create-role-assignment" => json!({"role_id": "guard", "scope": {"type": "org"}, "reason": "x"}),
+            "set-superuser" => json!({"superuser": true, "reason": "x"}),
+            "terminate-employee" => json!({"reason": "x"}),
+            _ => return None,
+        })
+    };
+    let mut walked = 0;
+    for op in OPERATIONS.iter().filter(|op| op.path.contains('{')) {
+        let params: Vec<&str> = op.path.split('{').skip(1).map(|s| s.split('}').next().unwrap()).collect();
+        let (mut theirs, mut fresh) = (op.path.to_owned(), op.path.to_owned());
+        for p in &params {
+            theirs = theirs.replace(&format!("{{{p}}}"), &real(op.id, p));
+            fresh = fresh.replace(&format!("{{{p}}}"), &nowhere());
+        }
+        let method = Method::from_bytes(op.method.as_bytes()).unwrap();
+        let answer = app.call(method.clone(), &theirs, Some(&g), body_for(op.id)).await;
+        assert_eq!(answer.status.as_u16(), 404, "{} {theirs}: {}", op.method, answer.body);
+        let control = app.call(method, &fresh, Some(&g), body_for(op.id)).await;
+        assert_eq!(answer.body, control.body, "{}: another organisation's id must look like no id at all", op.id);
+        walked += 1;
+    }
+    assert_eq!(walked, 24, "every route with an id in its path");
+    // Ids in the query.
+    let explain = app.get(&format!("/v1/access/explain?user_id={guard}&permission=sites:view"), &g).await.expect(404);
+    assert_eq!(explain.problem_type(), "not-found");
+    app.get(&format!("/v1/me/permissions?site_id={site}"), &g).await.expect(404);
+    let filtered = app.get(&format!("/v1/sites?parent_site_id={site}"), &g).await.expect(200);
+    assert_eq!(filtered.body["items"], json!([]));
+    let audit = app.get(&format!("/v1/audit?subject={guard}"), &g).await.expect(200);
+    assert_eq!(audit.body["items"], json!([]), "nothing of acme's audit trail");
+    // And nothing changed at acme.
+    let still = app.get(&format!("/v1/users/{guard}/role-assignments"), &acme).await.expect(200);
+    assert_eq!(still.body["items"].as_array().unwrap().len(), 2);
+    app.get(&format!("/v1/roles/{role}"), &acme).await.expect(200);
+}
