@@ -53,6 +53,7 @@ impl Req {
 struct Bench {
     app: Router,
     counter: Arc<CountingStore>,
+    state: AppState,
 }
 
 impl Bench {
@@ -178,7 +179,7 @@ async fn main() {
     };
     bootstrap(&state, organisation).await.expect("bootstrapping the organisation");
     // The production router, every layer included; no tracing subscriber, so no log output.
-    let bench = Bench { app: guardpost::app::local_app(state), counter };
+    let bench = Bench { app: guardpost::app::local_app(state.clone()), counter, state };
 
     // Fixtures: a region with 50 sites, and a guard assigned to 5 of them.
     let admin = bench.login(ADMIN_EMAIL).await;
@@ -242,6 +243,32 @@ async fn main() {
     bench.ok(clock("clock-in")(0)).await;
     let name = "POST /v1/sites/{id}/clock-out";
     rows.push(bench.measure(name, fast, clock("clock-out"), Some(Box::new(clock("clock-in")))).await);
+    bench.ok(clock("clock-out")(0)).await;
+
+    // Access decisions for a user holding 20 assignments: 19 that do not cover the target (site
+    // scopes elsewhere, a custom role without the permission) and one region-wide Manager.
+    let roles_body = json!({ "name": "Bench viewer", "portal": "staff", "permissions": ["sites:view"] });
+    let viewer = bench.ok(Req::post("/v1/roles", Some(admin), roles_body)).await;
+    let many = json!({ "employee_number": "M20", "first_name": "Many", "last_name": "Roles",
+        "username": "many", "password": PASSWORD, "role_id": "supervisor",
+        "role_scope": { "type": "site", "id": sites[49] } });
+    let many = bench.ok(Req::post("/v1/employees", Some(admin), many)).await;
+    let many_id = many["id"].as_str().expect("an employee id").to_owned();
+    let mut changes: Vec<Value> = (10..28)
+        .map(|i| {
+            json!({ "op": "add", "user_id": many_id, "role_id": viewer["id"],
+            "scope": { "type": "site", "id": sites[i] }, "reason": "bench" })
+        })
+        .collect();
+    changes.push(json!({ "op": "add", "user_id": many_id, "role_id": "manager",
+        "scope": { "type": "region", "id": region["id"] }, "reason": "bench" }));
+    bench.ok(Req::post("/v1/role-assignments:bulk", Some(admin), json!({ "changes": changes }))).await;
+    let many_token = bench.login("many").await;
+    let target_site = sites[0].clone();
+    let name = "GET /v1/sites/{id}/shifts (20 assignments)";
+    let uri = format!("/v1/sites/{target_site}/shifts");
+    rows.push(bench.measure(name, fast, |_| Req::get(&uri, &many_token), None).await);
+    let decisions = decision_bench(&bench, &many_token, &target_site, iterations(100_000)).await;
 
     let (cores, cpu, commit) = machine();
     println!("Machine: {cores} cores, {cpu}; commit {commit}; {WARM_UP} warm-up requests per operation\n");
@@ -250,4 +277,67 @@ async fn main() {
     for r in &rows {
         println!("| `{}` | {} | {:.0} | {:.0} | {:.0} | {} |", r.name, r.iters, r.p50, r.p99, r.mean, r.round_trips);
     }
+    println!("\nAccess decisions, user with 20 assignments:\n");
+    println!("| Step | Iterations | p50 (µs) | p99 (µs) | Mean (µs) | Store round trips |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in &decisions {
+        println!("| {} | {} | {:.2} | {:.2} | {:.2} | {} |", r.name, r.iters, r.p50, r.p99, r.mean, r.round_trips);
+    }
+}
+
+fn row(name: &str, mut samples: Vec<Duration>, round_trips: u64) -> Row {
+    samples.sort_unstable();
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    let at = |q: f64| micros(samples[((samples.len() - 1) as f64 * q).round() as usize]);
+    let mean = samples.iter().copied().map(micros).sum::<f64>() / samples.len() as f64;
+    Row { name: name.to_owned(), iters: samples.len(), p50: at(0.50), p99: at(0.99), mean, round_trips }
+}
+
+/// The decision function alone (in memory), and `authorize` with its reads (SQLite), for the
+/// caller behind `token` on `site`.
+async fn decision_bench(bench: &Bench, token: &str, site: &str, iters: usize) -> Vec<Row> {
+    use guardpost_shared::access::{Permission, Resource, Subject, authorize, decision, gather};
+    let state = bench.state.clone();
+    let principal = guardpost_shared::auth::authenticate(&state, token, None).await.expect("a live session");
+    assert_eq!(principal.access.assignments.len(), 20);
+    let site_id = guardpost_shared::domain::SiteId::parse(site).expect("a site id");
+    let (roles, target) =
+        gather(state.store.as_ref(), &principal.org, &principal.access.assignments, Resource::Site(site_id))
+            .await
+            .expect("facts");
+    let subject =
+        Subject { user: &principal.user, assignments: &principal.access.assignments, roles: &roles, ip: None };
+    let now = state.now();
+    let mut pure = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let start = Instant::now();
+        let d = decision::decide(&subject, "shifts:create", &target, now);
+        pure.push(start.elapsed());
+        assert!(std::hint::black_box(d).allowed);
+    }
+    let mut denied = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let start = Instant::now();
+        let d = decision::decide(&subject, "roles:manage", &target, now);
+        denied.push(start.elapsed());
+        assert!(!std::hint::black_box(d).allowed);
+    }
+    let mut checks = Vec::with_capacity(iters / 10);
+    let mut trips = None;
+    for i in 0..iters / 10 + WARM_UP {
+        bench.counter.take();
+        let start = Instant::now();
+        authorize(&state, &principal, Permission::SHIFTS_CREATE, Resource::Site(site_id)).await.expect("allowed");
+        let elapsed = start.elapsed();
+        let calls = bench.counter.take();
+        if i >= WARM_UP {
+            assert_eq!(*trips.get_or_insert(calls), calls, "authorize: round trips vary");
+            checks.push(elapsed);
+        }
+    }
+    vec![
+        row("`decide` allowed (`shifts:create` on a site, in memory)", pure, 0),
+        row("`decide` denied (`roles:manage`, in memory)", denied, 0),
+        row("`authorize` on a site (reads roles and site, SQLite)", checks, trips.unwrap_or(0)),
+    ]
 }
