@@ -214,13 +214,14 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
     let sites = [w.master, w.sub, w.same_region, w.other_region];
 
     // Random custom roles (admin portal, so they may hold any of the probed permissions).
-    for n in 0..4 {
-        let permissions: Vec<&str> = PROBED.iter().copied().filter(|_| rng.chance(60)).collect();
+    for n in 0..8 {
+        let permissions: Vec<&str> = PROBED.iter().copied().filter(|_| rng.chance(50)).collect();
         let body = json!({"name": format!("Random {n}"), "portal": "admin", "permissions": permissions});
         app.post("/v1/roles", &admin, body).await.expect(201);
     }
     let roles = roles(&app, &admin).await;
-    let grantable: Vec<&Role> = roles.iter().filter(|r| r.portal != Portal::Client).collect();
+    let custom: Vec<&Role> = roles.iter().filter(|r| !r.default).collect();
+    let defaults: Vec<&Role> = roles.iter().filter(|r| r.default && r.portal != Portal::Client).collect();
     let scopes = [
         Scope::Org,
         Scope::Region(w.r1),
@@ -235,7 +236,7 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
     // starting in a day.
     let now = app.now();
     let mut people = Vec::new();
-    for n in 0..10 {
+    for n in 0..14 {
         let username = format!("person{n}");
         let uid = app.create_employee(&admin, &format!("P-{n}"), &username, "correct-horse-battery-7").await;
         let mut assigned = Vec::new();
@@ -247,7 +248,8 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
         }
         let mut changes = Vec::new();
         for _ in 0..=rng.below(4) {
-            let role = rng.pick(&grantable);
+            // Mostly the random roles: the default ones are coarse.
+            let role = if rng.chance(70) { rng.pick(&custom) } else { rng.pick(&defaults) };
             if role.id.as_str() == "terminated" && !rng.chance(30) {
                 continue;
             }
