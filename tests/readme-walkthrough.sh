@@ -49,4 +49,10 @@ expect 'problems/on-break'
 expect '"employee_id":'
 expect 'problems/validation-error'
 expect 'problems/employee-number-taken'
+expect 'mall before: 403'
+expect 'mall covered: 200, entrance (a sub-site): 200'
+expect "'shifts:view'"
+expect 'no-assignment'
+expect 'mall after: 403'
+expect 'assignment.delete'
 echo "readme walkthrough: ok"

@@ -27,6 +27,9 @@ use crate::state::AppState;
 use crate::store::{Query, Store};
 pub use decision::{Coverage, Decision, DenialReason, SiteFacts, Subject, Target};
 
+/// The roles a request's caller holds, read at most once per request.
+pub type RolesCache = tokio::sync::OnceCell<Vec<Role>>;
+
 /// A permission the code checks: a `resource:action` name of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Permission(&'static str);
@@ -123,6 +126,24 @@ async fn roles_and(
     org: &OrgSlug,
     assignments: &[Assignment],
     extra: Vec<crate::store::Key>,
+    cache: Option<&RolesCache>,
+) -> Result<(Vec<Role>, Vec<crate::store::Item>), AppError> {
+    if let Some(roles) = cache.and_then(|c| c.get()) {
+        let rest = if extra.is_empty() { Vec::new() } else { store.batch_get(&extra).await? };
+        return Ok((roles.clone(), rest));
+    }
+    let (roles, rest) = read_roles_and(store, org, assignments, extra).await?;
+    if let Some(cache) = cache {
+        let _ = cache.set(roles.clone());
+    }
+    Ok((roles, rest))
+}
+
+async fn read_roles_and(
+    store: &dyn Store,
+    org: &OrgSlug,
+    assignments: &[Assignment],
+    extra: Vec<crate::store::Key>,
 ) -> Result<(Vec<Role>, Vec<crate::store::Item>), AppError> {
     let mut ids: Vec<_> = assignments.iter().map(|a| a.role_id.clone()).collect();
     ids.sort();
@@ -182,12 +203,23 @@ pub async fn gather(
     assignments: &[Assignment],
     resource: Resource,
 ) -> Result<(Vec<Role>, Target), AppError> {
+    gather_with(store, org, assignments, resource, None).await
+}
+
+/// [`gather`], reusing (or filling) a request's roles cache.
+async fn gather_with(
+    store: &dyn Store,
+    org: &OrgSlug,
+    assignments: &[Assignment],
+    resource: Resource,
+    cache: Option<&RolesCache>,
+) -> Result<(Vec<Role>, Target), AppError> {
     match resource {
-        Resource::Organisation => Ok((roles_and(store, org, assignments, vec![]).await?.0, Target::Org)),
-        Resource::Region(id) => Ok((roles_and(store, org, assignments, vec![]).await?.0, Target::Region(id))),
+        Resource::Organisation => Ok((roles_and(store, org, assignments, vec![], cache).await?.0, Target::Org)),
+        Resource::Region(id) => Ok((roles_and(store, org, assignments, vec![], cache).await?.0, Target::Region(id))),
         Resource::Site(id) => {
             let site_key = keys::site(org, &id);
-            let (roles, rest) = roles_and(store, org, assignments, vec![site_key.clone()]).await?;
+            let (roles, rest) = roles_and(store, org, assignments, vec![site_key.clone()], cache).await?;
             let site: Site = rest
                 .iter()
                 .find(|i| i.key == site_key && i.kind == site::KIND)
@@ -197,7 +229,7 @@ pub async fn gather(
         }
         Resource::User(id) => {
             let (roles, sites) = tokio::try_join!(
-                async { Ok::<_, AppError>(roles_and(store, org, assignments, vec![]).await?.0) },
+                async { Ok::<_, AppError>(roles_and(store, org, assignments, vec![], cache).await?.0) },
                 user_sites(store, org, &id)
             )?;
             Ok((roles, Target::User { id, sites }))
@@ -216,7 +248,14 @@ pub async fn decide(
     permission: Permission,
     resource: Resource,
 ) -> Result<Decision, AppError> {
-    let (roles, target) = gather(state.store.as_ref(), &principal.org, &principal.access.assignments, resource).await?;
+    let (roles, target) = gather_with(
+        state.store.as_ref(),
+        &principal.org,
+        &principal.access.assignments,
+        resource,
+        Some(&principal.roles),
+    )
+    .await?;
     Ok(decision::decide(&subject(principal, &roles), permission.name(), &target, state.now()))
 }
 
@@ -253,7 +292,9 @@ pub async fn authorize_listing(
     principal: &Principal,
     permission: Permission,
 ) -> Result<Scoped, AppError> {
-    let (roles, _) = roles_and(state.store.as_ref(), &principal.org, &principal.access.assignments, vec![]).await?;
+    let (roles, _) =
+        roles_and(state.store.as_ref(), &principal.org, &principal.access.assignments, vec![], Some(&principal.roles))
+            .await?;
     let subject = subject(principal, &roles);
     let coverage = decision::coverage(&subject, permission.name(), state.now());
     if coverage.is_empty() {
@@ -295,7 +336,9 @@ pub async fn may_grant(
     scope: &role::Scope,
 ) -> Result<(), AppError> {
     let target = scope_target(state.store.as_ref(), &principal.org, scope).await?;
-    let (roles, _) = roles_and(state.store.as_ref(), &principal.org, &principal.access.assignments, vec![]).await?;
+    let (roles, _) =
+        roles_and(state.store.as_ref(), &principal.org, &principal.access.assignments, vec![], Some(&principal.roles))
+            .await?;
     let subject = subject(principal, &roles);
     let now = state.now();
     let manage = decision::decide(&subject, Permission::ROLE_ASSIGNMENTS_MANAGE.name(), &target, now);

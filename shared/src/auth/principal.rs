@@ -22,6 +22,9 @@ pub struct Principal {
     pub access: UserAccess,
     /// The address the request came from.
     pub ip: Option<IpAddr>,
+    /// The roles the assignments name, read by the first decision of the request and reused by
+    /// the others (never across requests).
+    pub roles: std::sync::Arc<crate::access::RolesCache>,
 }
 
 impl Principal {
@@ -72,5 +75,5 @@ pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) ->
     {
         return Err(ended());
     }
-    Ok(Principal { org, user, session_id, access, ip })
+    Ok(Principal { org, user, session_id, access, ip, roles: Default::default() })
 }

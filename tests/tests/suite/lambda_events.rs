@@ -40,6 +40,25 @@ const RUNS: &[(&str, u16)] = &[
     ("list-my-time-entries", 200),
     ("list-site-time-entries", 200),
     ("list-my-shifts", 200),
+    ("list-my-permissions", 200),
+    ("explain-access", 200),
+    ("review-access", 200),
+    ("create-role", 201),
+    ("list-roles", 200),
+    ("get-role", 200),
+    ("update-role", 200),
+    ("list-role-assignments", 200),
+    ("create-role-assignment", 201),
+    ("list-user-role-assignments", 200),
+    ("get-role-assignment", 200),
+    ("delete-role-assignment", 204),
+    ("bulk-role-assignments", 200),
+    ("list-audit", 200),
+    ("set-superuser", 200),
+    ("create-integration", 201),
+    ("issue-client-token", 200),
+    ("rotate-integration-secret", 201),
+    ("terminate-employee", 200),
     ("refresh-token", 200),
     ("logout", 204),
 ];
@@ -59,7 +78,26 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
     let region = app.create_region(&token, "Seed region").await;
     let site = app.create_site(&token, json!({"name": "Seed site", "region_id": region, "time_zone": "UTC"})).await;
     let employee = app.create_employee(&token, "SEED-1", "seeded", "correct-horse-battery-7").await;
+    let user = app.create_employee(&token, "SEED-2", "seeded2", "correct-horse-battery-7").await;
+    let assignment = app
+        .post(
+            &format!("/v1/users/{user}/role-assignments"),
+            &token,
+            json!({"role_id": "manager", "scope": {"type": "org"}, "reason": "seed"}),
+        )
+        .await
+        .expect(201)
+        .id();
+    let body = json!({"name": "Seed API", "portal": "admin", "permissions": ["sites:view"], "api_access": "grant"});
+    let role = app.post("/v1/roles", &token, body).await.expect(201).id();
+    let integration =
+        app.post("/v1/integrations", &token, json!({"name": "Seed feed", "role_id": role})).await.expect(201);
     let replacements = [
+        ("REPLACE_WITH_USER_ID", user),
+        ("REPLACE_WITH_ASSIGNMENT_ID", assignment),
+        ("REPLACE_WITH_ROLE_ID", role),
+        ("REPLACE_WITH_INTEGRATION_ID", integration.body["user_id"].as_str().unwrap().to_owned()),
+        ("REPLACE_WITH_CLIENT_SECRET", integration.body["client_secret"].as_str().unwrap().to_owned()),
         ("REPLACE_WITH_ACCESS_TOKEN", token.clone()),
         ("REPLACE_WITH_PASSWORD", ADMIN_PASSWORD.to_owned()),
         ("REPLACE_WITH_REGION_ID", region),
