@@ -17,6 +17,7 @@ on_both_stores!(
     integration_users_need_a_role_granting_api_access_from_their_address,
     explain_and_my_permissions_answer_for_the_seeded_roles,
     the_access_review_flags_what_a_quarterly_review_looks_for,
+    concurrent_identical_assignments_make_exactly_one,
 );
 
 const PASSWORD: &str = "correct-horse-battery-7";
@@ -187,8 +188,8 @@ async fn only_superusers_edit_default_roles_see_the_matrix_and_keep_the_last_sup
     let last = app.call(Method::PUT, &path, Some(&bob_token), Some(flag(false))).await.expect(409);
     assert_eq!(last.problem_type(), "last-superuser");
     let audit = app.get(&format!("/v1/audit?subject={bob}"), &bob_token).await.expect(200).body;
-    assert_eq!(audit["items"][0]["action"], "superuser.set", "{audit}");
-    assert_eq!(audit["items"][0]["ip"], "127.0.0.1");
+    let set = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "superuser.set").unwrap().clone();
+    assert_eq!((set["ip"].clone(), set["before"].clone()), (json!("127.0.0.1"), json!({"superuser": false})), "{set}");
 }
 
 async fn roles_in_use_and_default_roles_cannot_be_deleted(backend: Backend) {
@@ -292,8 +293,7 @@ async fn bulk_changes_are_all_or_nothing_and_audited(backend: Backend) {
     assert_eq!(bea_now["items"].as_array().unwrap().len(), 1);
     assert_eq!(bea_now["items"][0]["role_id"], "supervisor");
     let audit = app.get(&format!("/v1/audit?subject={bea}"), &admin).await.expect(200).body;
-    let entry = &audit["items"][0];
-    assert_eq!(entry["action"], "assignments.bulk");
+    let entry = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "assignments.bulk").unwrap();
     assert_eq!(entry["before"][0]["assignment"]["role_id"], "guard", "before: {entry}");
     assert_eq!(entry["after"].as_array().unwrap().len(), 2);
     let too_many: Vec<_> = (0..101).map(|_| add(&ada, "manager")).collect();
@@ -405,4 +405,26 @@ async fn the_access_review_flags_what_a_quarterly_review_looks_for(backend: Back
     assert!(bob_review["assignments"][0]["last_used_on"].is_string());
     let root = review["items"].as_array().unwrap().iter().find(|u| u["is_superuser"] == true).unwrap();
     assert_eq!(root["flags"], json!(["superuser"]));
+}
+
+async fn concurrent_identical_assignments_make_exactly_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let o = org(&app, &admin).await;
+    let (ada, _) = person(&app, &admin, "ada", "guard", json!({"type": "org"})).await;
+    let attempts = (0..8).map(|_| assign(&app, &admin, &ada, "supervisor", site(&o.master)));
+    let answers = futures::future::join_all(attempts).await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(created, 1, "{:?}", answers.iter().map(|a| a.status.as_u16()).collect::<Vec<_>>());
+    for refused in answers.iter().filter(|a| a.status != 201) {
+        assert_eq!(refused.status, 409);
+        assert!(["assignment-exists", "concurrent-update"].contains(&refused.problem_type()), "{}", refused.body);
+    }
+    let listed = app.get(&format!("/v1/users/{ada}/role-assignments"), &admin).await.expect(200).body;
+    let roles: Vec<_> = listed["items"].as_array().unwrap().iter().map(|a| a["role_id"].clone()).collect();
+    assert_eq!(roles, vec![json!("guard"), json!("supervisor")]);
+    // Her first role (given at creation) and the one that won are both in the audit trail.
+    let audit = app.get(&format!("/v1/audit?subject={ada}"), &admin).await.expect(200).body;
+    let actions: Vec<_> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].clone()).collect();
+    assert_eq!(actions, vec![json!("assignment.create"), json!("assignment.create")]);
 }

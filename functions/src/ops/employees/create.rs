@@ -13,6 +13,7 @@ use guardpost_shared::domain::{
 };
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::notify::{Message, enqueue};
+use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self as roles, Assignment, Scope, UserAccess};
 use guardpost_shared::records::site::Address;
 use guardpost_shared::records::user::{self, Credential, Gender, LoginName, User, UserKind, UserStatus};
@@ -135,13 +136,21 @@ pub(crate) async fn write(
     assignment: Option<Assignment>,
     _granted: &guardpost_shared::access::Granted,
 ) -> AppResult<()> {
+    let mut before = Vec::new();
+    if let Some(given) = &assignment {
+        // The first role is an assignment like any other: audited in the same transaction.
+        let after = serde_json::json!([{ "user_id": employee.id, "assignment": given }]);
+        let change = Change::new("assignment.create", vec![employee.id.to_string()], &serde_json::json!([]), &after)?;
+        let entry = audit::record(&principal.org, principal, state.new_ulid(), state.now(), change)?;
+        before.push((entry, AppError::conflict("concurrent-update", "retry")));
+    }
     let mut ops = user_ops(&principal.org, employee, password_hash, assignment)?;
     if employee.email.is_some() {
         // The welcome email with its set-password link, in the same transaction.
         let welcome = Message::Welcome { user_id: employee.id };
         ops.push(enqueue(&principal.org, state.new_ulid().to_string(), welcome, state.now())?);
     }
-    commit(state, ops, Vec::new()).await
+    commit(state, ops, before).await
 }
 
 /// The items a new user is: profile, credential, and one uniqueness claim per employee number,
