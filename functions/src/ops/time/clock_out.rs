@@ -41,9 +41,14 @@ pub async fn handler(
     OptionalBody(body): OptionalBody<ClockRequest>,
 ) -> AppResult<Json<TimeEntry>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
-    authorize(&state, &principal, Permission::TIME_CLOCK, Resource::Site(site_id)).await?;
     let (location, note) = body.unwrap_or_default().parse()?;
-    let open = open_entry_at(&state, &principal, &site_id).await?;
+    // The open entry is read while the decision reads its facts; the decision answers first.
+    let (allowed, open) = tokio::join!(
+        authorize(&state, &principal, Permission::TIME_CLOCK, Resource::Site(site_id)),
+        open_entry_at(&state, &principal, &site_id),
+    );
+    allowed?;
+    let open = open?;
     let mut entry = open.record.entry.clone();
     if entry.on_break() {
         return Err(AppError::conflict("on-break", "You are on a break; end it before clocking out."));

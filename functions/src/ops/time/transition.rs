@@ -73,9 +73,14 @@ pub(super) async fn change_open_entry(
 ) -> AppResult<TimeEntry> {
     let site_id = guardpost_shared::http::path_id(raw_site, "site", SiteId::parse)?;
     let resource = guardpost_shared::access::Resource::Site(site_id);
-    guardpost_shared::access::authorize(state, principal, guardpost_shared::access::Permission::TIME_CLOCK, resource)
-        .await?;
-    let open = open_entry_at(state, principal, &site_id).await?;
+    // The open entry is read while the decision reads its facts; the decision answers first.
+    let permission = guardpost_shared::access::Permission::TIME_CLOCK;
+    let (allowed, open) = tokio::join!(
+        guardpost_shared::access::authorize(state, principal, permission, resource),
+        open_entry_at(state, principal, &site_id),
+    );
+    allowed?;
+    let open = open?;
     let mut entry = open.record.entry.clone();
     change(&mut entry, state.now())?;
     commit(state, principal, &open, entry, true, Vec::new()).await
