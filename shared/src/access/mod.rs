@@ -154,7 +154,11 @@ async fn read_roles_and(
     if keys.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let items = store.batch_get(&keys).await?;
+    // One request unless a user's assignments name more than 100 roles.
+    let mut items = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(crate::store::MAX_BATCH_GET) {
+        items.extend(store.batch_get(chunk).await?);
+    }
     let role_keys = &keys[..n_roles];
     let mut roles = Vec::with_capacity(n_roles);
     let mut rest = Vec::new();
@@ -326,16 +330,55 @@ pub async fn scope_target(store: &dyn Store, org: &OrgSlug, scope: &role::Scope)
     }
 }
 
-/// Whether the caller may give `role` over `scope`: they need `role-assignments:manage` over the
-/// scope and every permission of the role over the scope, so no one hands out more than they
-/// hold (`403 escalation`). Superusers may give anything.
-pub async fn may_grant(
-    state: &AppState,
-    principal: &Principal,
-    role: &Role,
-    scope: &role::Scope,
-) -> Result<(), AppError> {
-    let target = scope_target(state.store.as_ref(), &principal.org, scope).await?;
+/// A new assignment, as the caller asks to give it.
+#[derive(Clone, Copy, Debug)]
+pub struct Grant<'a> {
+    pub grantee: &'a UserId,
+    pub role: &'a Role,
+    pub scope: &'a role::Scope,
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Until when a decision's allowance lasts: `None` for as long as anything lasts (a
+/// superuser, or a granting assignment without end), else the latest end among the granting
+/// assignments.
+fn horizon(decision: &Decision) -> Option<Option<chrono::DateTime<chrono::Utc>>> {
+    if !decision.allowed {
+        return None;
+    }
+    if decision.basis != Some(decision::Basis::Assignments) {
+        return Some(None);
+    }
+    let grants = decision.assignments.iter().filter(|c| c.bearing == decision::Bearing::Grants);
+    let mut latest = None;
+    for c in grants {
+        match c.valid_until {
+            None => return Some(None),
+            Some(until) => latest = latest.max(Some(until)),
+        }
+    }
+    Some(latest)
+}
+
+/// Whether the caller may make this grant (`403 escalation` otherwise; superusers may make
+/// any):
+/// - no one gives themselves a role;
+/// - the caller needs `role-assignments:manage` over the scope;
+/// - a staff or admin role: the caller must hold every permission of the role over the scope,
+///   so no one hands out more than they hold; a client portal role: `client-access:create`
+///   over the scope;
+/// - the new assignment must end no later than the caller's own rights to give it, so a
+///   temporary right cannot be turned into a permanent one.
+pub async fn may_grant(state: &AppState, principal: &Principal, grant: Grant<'_>) -> Result<(), AppError> {
+    let escalation = |detail: String| AppError::Denied { kind: "escalation", detail };
+    if principal.user.is_superuser && principal.user.kind != crate::records::user::UserKind::Integration {
+        scope_target(state.store.as_ref(), &principal.org, grant.scope).await?;
+        return Ok(());
+    }
+    if grant.grantee == &principal.user.id {
+        return Err(escalation("no one gives themselves a role; ask another administrator".into()));
+    }
+    let target = scope_target(state.store.as_ref(), &principal.org, grant.scope).await?;
     let (roles, _) =
         roles_and(state.store.as_ref(), &principal.org, &principal.access.assignments, vec![], Some(&principal.roles))
             .await?;
@@ -345,11 +388,67 @@ pub async fn may_grant(
     if !manage.allowed {
         return Err(refusal(Permission::ROLE_ASSIGNMENTS_MANAGE, &manage));
     }
-    if let Some(missing) = role.permissions.iter().find(|p| !decision::decide(&subject, p, &target, now).allowed) {
-        return Err(AppError::Denied {
-            kind: "escalation",
-            detail: format!("you cannot give a role holding {missing} over {scope}: you do not hold it there yourself"),
-        });
+    let needed: Vec<&str> = if grant.role.portal == catalogue::Portal::Client {
+        vec!["client-access:create"]
+    } else {
+        grant.role.permissions.iter().map(String::as_str).collect()
+    };
+    let mut until = horizon(&manage).flatten();
+    let mut bounded = horizon(&manage) != Some(None);
+    for p in needed {
+        let decision = decision::decide(&subject, p, &target, now);
+        match horizon(&decision) {
+            None => {
+                let scope = grant.scope;
+                return Err(escalation(format!(
+                    "you cannot give a role needing {p} over {scope}: you do not hold it there yourself"
+                )));
+            }
+            Some(None) => {}
+            Some(Some(end)) => {
+                until = Some(until.map_or(end, |u: chrono::DateTime<chrono::Utc>| u.min(end)));
+                bounded = true;
+            }
+        }
+    }
+    if bounded && let Some(end) = until {
+        if grant.valid_until.is_none_or(|asked| asked > end) {
+            return Err(escalation(format!(
+                "your own right to give this ends at {}; the new assignment must end by then (valid_until)",
+                end.to_rfc3339()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the caller holds, over the scope of each in-effect assignment of another user, every
+/// permission that assignment gives: no one terminates, locks out, or takes over the credentials
+/// of someone who holds more than they do (`403 outranked`). Superusers outrank everyone.
+pub async fn outranks(state: &AppState, principal: &Principal, theirs: &[Assignment]) -> Result<(), AppError> {
+    if principal.user.is_superuser && principal.user.kind != crate::records::user::UserKind::Integration {
+        return Ok(());
+    }
+    let now = state.now();
+    let in_effect: Vec<Assignment> =
+        theirs.iter().filter(|a| a.validity(now) == role::Validity::InEffect).cloned().collect();
+    let store = state.store.as_ref();
+    let (their_roles, _) = read_roles_and(store, &principal.org, &in_effect, vec![]).await?;
+    let (my_roles, _) =
+        roles_and(store, &principal.org, &principal.access.assignments, vec![], Some(&principal.roles)).await?;
+    let subject = subject(principal, &my_roles);
+    for a in &in_effect {
+        let Some(role) = their_roles.iter().find(|r| r.id == a.role_id) else { continue };
+        if role.permissions.is_empty() {
+            continue;
+        }
+        let target = scope_target(store, &principal.org, &a.scope).await?;
+        if let Some(missing) = role.permissions.iter().find(|p| !decision::decide(&subject, p, &target, now).allowed) {
+            return Err(AppError::Denied {
+                kind: "outranked",
+                detail: format!("they hold {missing} over {}, which you do not hold there", a.scope),
+            });
+        }
     }
     Ok(())
 }

@@ -253,7 +253,10 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
             if role.id.as_str() == "terminated" && !rng.chance(30) {
                 continue;
             }
-            let mut change = json!({"op": "add", "user_id": uid, "role_id": role.id, "scope": rng.pick(&scopes), "reason": "random"});
+            // The Terminated role is given over the organisation only.
+            let scope = if role.id.as_str() == "terminated" { &Scope::Org } else { rng.pick(&scopes) };
+            let mut change =
+                json!({"op": "add", "user_id": uid, "role_id": role.id, "scope": scope, "reason": "random"});
             match rng.below(4) {
                 0 => change["valid_until"] = json!(now + Duration::minutes(10)),
                 1 => change["valid_from"] = json!(now + Duration::days(1)),

@@ -18,6 +18,8 @@ on_both_stores!(
     explain_and_my_permissions_answer_for_the_seeded_roles,
     the_access_review_flags_what_a_quarterly_review_looks_for,
     concurrent_identical_assignments_make_exactly_one,
+    narrow_or_temporary_rights_cannot_be_stretched,
+    site_managers_create_staff_for_their_sites,
 );
 
 const PASSWORD: &str = "correct-horse-battery-7";
@@ -427,4 +429,96 @@ async fn concurrent_identical_assignments_make_exactly_one(backend: Backend) {
     let audit = app.get(&format!("/v1/audit?subject={ada}"), &admin).await.expect(200).body;
     let actions: Vec<_> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].clone()).collect();
     assert_eq!(actions, vec![json!("assignment.create"), json!("assignment.create")]);
+}
+
+async fn narrow_or_temporary_rights_cannot_be_stretched(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.admin().await.access_token;
+    let o = org(&app, &root).await;
+    let body = json!({"name": "Site admin", "portal": "admin", "permissions": ["role-assignments:manage", "sites:view", "employees:terminate"]});
+    let site_admin = app.post("/v1/roles", &root, body).await.expect(201).id();
+    let (_, lead) = person(&app, &root, "lead", &site_admin, site(&o.master)).await;
+    let (boss, _) = person(&app, &root, "boss", "administrator", json!({"type": "org"})).await;
+    // Terminating is over the organisation only, and a site's administrator cannot do it.
+    let narrow = assign(&app, &lead, &boss, "terminated", site(&o.master)).await.expect(422);
+    assert_eq!(narrow.body["errors"][0]["field"], "scope");
+    assign(&app, &lead, &boss, "terminated", json!({"type": "org"})).await.expect(403);
+    // Nor terminate them through the endpoint: boss holds more than lead.
+    app.assign(&root, &o.master, &boss).await.expect(204);
+    let outranked = app.post(&format!("/v1/employees/{boss}/terminate"), &lead, json!({"reason": "x"})).await;
+    assert_eq!(outranked.expect(403).problem_type(), "outranked");
+
+    // A temporary administrator cannot hand out anything that outlives their own assignment,
+    // nor give themselves a role.
+    let until = app.now() + Duration::hours(1);
+    let (temp, _) = person(&app, &root, "temp", "guard", json!({"type": "org"})).await;
+    let body = json!({"role_id": "administrator", "scope": {"type": "org"}, "valid_until": until, "reason": "holiday"});
+    app.post(&format!("/v1/users/{temp}/role-assignments"), &root, body).await.expect(201);
+    let temp_token = app.login("temp", PASSWORD).await.access_token;
+    let (ada, _) = person(&app, &root, "ada", "guard", json!({"type": "org"})).await;
+    let forever = assign(&app, &temp_token, &ada, "supervisor", site(&o.master)).await.expect(403);
+    assert_eq!(forever.problem_type(), "escalation");
+    let short = json!({"role_id": "supervisor", "scope": site(&o.master), "valid_until": until - Duration::minutes(1), "reason": "x"});
+    app.post(&format!("/v1/users/{ada}/role-assignments"), &temp_token, short).await.expect(201);
+    let own = assign(&app, &temp_token, &temp, "manager", site(&o.master)).await.expect(403);
+    assert_eq!(own.problem_type(), "escalation");
+
+    // An integrations clerk cannot take over the credentials of an integration stronger than them.
+    let body = json!({"name": "Integrations clerk", "portal": "admin", "permissions": ["integrations:manage"]});
+    let clerk_role = app.post("/v1/roles", &root, body).await.expect(201).id();
+    let (_, clerk) = person(&app, &root, "clerk", &clerk_role, json!({"type": "org"})).await;
+    let feed =
+        app.post("/v1/integrations", &root, json!({"name": "HR feed", "role_id": "administrator"})).await.expect(201);
+    let feed = feed.body["user_id"].as_str().unwrap().to_owned();
+    let taken = app.call(Method::POST, &format!("/v1/integrations/{feed}/secret"), Some(&clerk), None).await;
+    assert_eq!(taken.expect(403).problem_type(), "outranked");
+    let weak = app.post("/v1/integrations", &clerk, json!({"name": "Weak feed"})).await.expect(201);
+    let weak = weak.body["user_id"].as_str().unwrap().to_owned();
+    app.call(Method::POST, &format!("/v1/integrations/{weak}/secret"), Some(&clerk), None).await.expect(201);
+
+    // A terminated employee cannot be made a superuser (the last-superuser count would lie).
+    app.post(&format!("/v1/employees/{ada}/terminate"), &root, json!({"reason": "left"})).await.expect(200);
+    let flag = json!({"superuser": true, "reason": "x"});
+    let dead = app.call(Method::PUT, &format!("/v1/users/{ada}/superuser"), Some(&root), Some(flag)).await;
+    assert_eq!(dead.expect(409).problem_type(), "not-active");
+
+    // Role permissions in the audit trail are for superusers only.
+    let patch = json!({"permissions": ["sites:view"]});
+    app.call(Method::PATCH, &format!("/v1/roles/{clerk_role}"), Some(&root), Some(patch)).await.expect(200);
+    let seen_by_boss = app.login("boss", PASSWORD).await.access_token;
+    let trail = app.get(&format!("/v1/audit?subject={clerk_role}"), &seen_by_boss).await.expect(200).body;
+    let update = trail["items"].as_array().unwrap().iter().find(|e| e["action"] == "role.update").unwrap().clone();
+    assert_eq!(update["after"]["permissions"], "(superusers only)", "{update}");
+    let trail = app.get(&format!("/v1/audit?subject={clerk_role}"), &root).await.expect(200).body;
+    let update = trail["items"].as_array().unwrap().iter().find(|e| e["action"] == "role.update").unwrap().clone();
+    assert_eq!(update["after"]["permissions"], json!(["sites:view"]));
+}
+
+async fn site_managers_create_staff_for_their_sites(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let root = app.admin().await.access_token;
+    let o = org(&app, &root).await;
+    let (_, mia) = person(&app, &root, "mia", "manager", site(&o.master)).await;
+    let guard = |n: &str, site: Option<&str>| {
+        let username = format!("user-{}", n.to_lowercase());
+        let mut body = json!({"employee_number": n, "first_name": "New", "last_name": n, "birthday": "1990-01-02", "username": username});
+        if let Some(s) = site {
+            body["site_id"] = json!(s);
+        }
+        body
+    };
+    app.post("/v1/employees", &mia, guard("N-1", None)).await.expect(403);
+    app.post("/v1/employees", &mia, guard("N-2", Some(&o.other_region))).await.expect(403);
+    let made = app.post("/v1/employees", &mia, guard("N-3", Some(&o.sub))).await.expect(201);
+    assert_eq!(made.body["sensitive_hidden"], true, "managers do not hold employees:view-sensitive");
+    let id = made.id();
+    let read = app.get(&format!("/v1/employees/{id}"), &mia).await.expect(200).body;
+    assert!(read["birthday"].is_null());
+    let staff = app.get(&format!("/v1/sites/{}/employees", o.sub), &mia).await.expect(200).body;
+    assert_eq!(staff["items"][0]["id"], id.as_str(), "assigned in the same transaction");
+    assert_eq!(app.get(&format!("/v1/employees/{id}"), &root).await.expect(200).body["birthday"], "1990-01-02");
+    let supervisor = json!({"employee_number": "N-4", "first_name": "S", "last_name": "V", "username": "sv4", "site_id": o.sub, "role_id": "supervisor"});
+    app.post("/v1/employees", &mia, supervisor).await.expect(403);
+    let ghost = app.post("/v1/employees", &root, guard("N-5", Some("01JDQ5X0000000000000000000"))).await.expect(422);
+    assert_eq!(ghost.body["errors"][0]["field"], "site_id");
 }

@@ -46,6 +46,21 @@ pub struct AuditParams {
     pub cursor: Option<String>,
 }
 
+/// Role permissions are the permission matrix, which only superusers see: others read role
+/// changes without them.
+fn without_permissions(mut entry: AuditEntry) -> AuditEntry {
+    if entry.action.starts_with("role.") {
+        for side in [&mut entry.before, &mut entry.after] {
+            if let Some(fields) = side.as_object_mut()
+                && fields.contains_key("permissions")
+            {
+                fields.insert("permissions".into(), serde_json::Value::String("(superusers only)".into()));
+            }
+        }
+    }
+    entry
+}
+
 #[utoipa::path(get, path = "/v1/audit", tag = "access", security(("bearer" = [])), params(AuditParams),
     responses((status = 200, body = Paged<AuditEntry>), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
@@ -68,7 +83,7 @@ pub async fn handler(
     for it in result.items.iter().filter(|i| i.kind == audit::KIND) {
         let entry: AuditEntry = it.parse()?;
         if subject.is_none_or(|s| entry.subjects.iter().any(|x| x.eq_ignore_ascii_case(s))) {
-            items.push(entry);
+            items.push(if principal.user.is_superuser { entry } else { without_permissions(entry) });
         }
     }
     Ok(Json(Paged::from_page(&result, items)))

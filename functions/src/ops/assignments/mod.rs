@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::catalogue::Portal;
-use guardpost_shared::access::{Permission, Resource, authorize, may_grant};
+use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{AssignmentId, BoundedText, OrgSlug, RoleId, UserId};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Role, Scope, UserAccess, Validity};
 use guardpost_shared::records::user::{self, User, UserKind};
 use guardpost_shared::records::{Versioned, keys, written_over};
-use guardpost_shared::store::{MAX_TRANSACT_OPS, Query, Store, read_page};
+use guardpost_shared::store::{Condition, MAX_TRANSACT_OPS, Query, Store, TxOp, read_page};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -112,13 +112,17 @@ pub async fn apply(
     let org = &principal.org;
     let store = state.store.as_ref();
     let now = state.now();
-    let mut users: BTreeMap<UserId, (User, Versioned<UserAccess>)> = BTreeMap::new();
+    let mut users: BTreeMap<UserId, (Versioned<User>, Versioned<UserAccess>)> = BTreeMap::new();
+    let mut terminating: Vec<UserId> = Vec::new();
     let mut roles: BTreeMap<RoleId, Role> = BTreeMap::new();
     let mut applied = Applied { added: Vec::new(), removed: Vec::new() };
     for (i, change) in changes.into_iter().enumerate() {
         let user_id = change.user_id();
         if let std::collections::btree_map::Entry::Vacant(slot) = users.entry(user_id) {
-            let user = user::load(store, org, &user_id).await.map_err(|_| AppError::NotFound("user"))?.record;
+            let user = user::load(store, org, &user_id).await.map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("user"),
+                other => other,
+            })?;
             slot.insert((user, role::load_access(store, org, &user_id).await?));
         }
         match change {
@@ -133,9 +137,11 @@ pub async fn apply(
                 }
                 let role = &roles[&role_id];
                 let (user, access) = users.get_mut(&user_id).ok_or(AppError::NotFound("user"))?;
-                let assignment = check_addition(state, principal, user, &access.record, role, input, &field, i).await?;
+                let assignment =
+                    check_addition(state, principal, &user.record, &access.record, role, input, &field, i).await?;
                 if role_id.as_str() == "terminated" {
                     access.record.sessions_valid_after = Some(now);
+                    terminating.push(user_id);
                 }
                 access.record.assignments.push(assignment.clone());
                 applied.added.push((user_id, assignment));
@@ -157,12 +163,16 @@ pub async fn apply(
     if users.len() + 1 > MAX_TRANSACT_OPS {
         return Err(AppError::invalid("changes", "one batch may touch at most 99 users"));
     }
-    let mut ops = Vec::with_capacity(users.len() + 1);
-    for (user_id, (_, access)) in &users {
-        ops.push(guardpost_shared::store::TxOp::put(
-            access.record.item(org, user_id, access.version + 1)?,
-            written_over(access.version),
-        ));
+    if users.len() + terminating.len() + 1 > MAX_TRANSACT_OPS {
+        return Err(AppError::invalid("changes", "too many users for one all-or-nothing batch; split it"));
+    }
+    let mut ops = Vec::with_capacity(users.len() + terminating.len() + 1);
+    for (user_id, (user, access)) in &users {
+        ops.push(TxOp::put(access.record.item(org, user_id, access.version + 1)?, written_over(access.version)));
+        if terminating.contains(user_id) {
+            // Not made a superuser meanwhile (a terminated superuser would still count as one).
+            ops.push(TxOp::Check { key: keys::user(org, user_id), condition: Condition::VersionIs(user.version) });
+        }
     }
     let subjects = users.keys().map(ToString::to_string).collect();
     let change = Change::new(action, subjects, &applied.removed_json(), &applied.added_json())?;
@@ -209,8 +219,17 @@ async fn check_addition(
             "client users hold client portal roles only, and only they hold them",
         ));
     }
-    if role.id.as_str() == "terminated" && user.is_superuser {
-        return Err(AppError::conflict("superuser", "clear the user's superuser flag before terminating them"));
+    if role.id.as_str() == "terminated" {
+        // Terminating is terminating: over the whole organisation, by someone allowed to
+        // terminate this employee, who holds at least what the employee holds.
+        if input.scope != Scope::Org {
+            return Err(AppError::invalid(&field(i, "scope"), "the Terminated role is given over the organisation"));
+        }
+        if user.is_superuser {
+            return Err(AppError::conflict("superuser", "clear the user's superuser flag before terminating them"));
+        }
+        authorize(state, principal, Permission::EMPLOYEES_TERMINATE, Resource::User(user.id)).await?;
+        guardpost_shared::access::outranks(state, principal, &access.assignments).await?;
     }
     if access.assignments.len() >= UserAccess::MAX_ASSIGNMENTS {
         return Err(AppError::conflict("too-many-assignments", "a user holds at most 100 assignments"));
@@ -222,7 +241,8 @@ async fn check_addition(
     {
         return Err(AppError::conflict("assignment-exists", "the user already holds this role over this scope"));
     }
-    may_grant(state, principal, role, &input.scope).await.map_err(|e| match e {
+    let grant = Grant { grantee: &user.id, role, scope: &input.scope, valid_until: input.valid_until };
+    may_grant(state, principal, grant).await.map_err(|e| match e {
         AppError::NotFound(what) => AppError::invalid(&field(i, "scope"), format!("no such {what}")),
         other => other,
     })?;

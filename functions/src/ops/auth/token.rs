@@ -13,7 +13,7 @@ use guardpost_shared::http::{Body, ClientInfo, Problem};
 use guardpost_shared::records::keys;
 use guardpost_shared::records::role::{self, UserAccess};
 use guardpost_shared::records::user::{self, User, UserKind};
-use guardpost_shared::store::Condition;
+use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -74,7 +74,9 @@ pub async fn handler(
     let items = state.store.batch_get(&wanted).await?;
     let find = |kind: &str| items.iter().find(|i| i.kind == kind);
     let user: User = find(user::KIND).ok_or(AppError::InvalidCredentials)?.parse()?;
-    let secret: ClientSecret = find(SECRET_KIND).ok_or(AppError::InvalidCredentials)?.parse()?;
+    let secret_item = find(SECRET_KIND).ok_or(AppError::InvalidCredentials)?;
+    let secret: ClientSecret = secret_item.parse()?;
+    let secret_version = secret_item.version;
     let access: UserAccess = find(role::ACCESS_KIND).map(|i| i.parse()).transpose()?.unwrap_or_default();
     let presented = hash_secret(req.client_secret.expose());
     if !same(&presented, &secret.secret_hash) || user.kind != UserKind::Integration || !user.may_log_in() {
@@ -95,7 +97,21 @@ pub async fn handler(
     }
     let (mut session, _) = new_session(&state, &org, &user, &client);
     session.expires_at = session.created_at + Duration::seconds(ACCESS_TTL_SECS);
-    state.store.put(session_item(&org, &session, 1)?, Condition::NotExists).await?;
+    // The session is made only if the secret is still the one checked: a rotation committed
+    // meanwhile leaves no token of the old secret behind.
+    let written = state
+        .store
+        .transact(vec![
+            TxOp::put(session_item(&org, &session, 1)?, Condition::NotExists),
+            TxOp::Check { key: keys::client_secret(&org, &user_id), condition: Condition::VersionIs(secret_version) },
+        ])
+        .await;
+    match written {
+        Err(guardpost_shared::store::StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
+            return Err(AppError::InvalidCredentials);
+        }
+        other => other?,
+    }
     let access_token = state.tokens.issue(&org, &user.id, &session.id, state.now())?;
     tracing::info!(integration = %user.id, "client token issued");
     Ok(Json(ClientToken { access_token, token_type: "Bearer", expires_in: ACCESS_TTL_SECS }))

@@ -5,18 +5,20 @@
 use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use guardpost_shared::access::catalogue::Portal;
-use guardpost_shared::access::{Permission, Resource, authorize, holds};
+use guardpost_shared::access::{Grant, Permission, Resource, authorize, holds, may_grant};
 use guardpost_shared::auth::{Principal, password};
 use guardpost_shared::domain::{
-    AssignmentId, BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, RoleId, Secret, ShortText, Tag, UserId,
-    Username, Validator,
+    AssignmentId, BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, RoleId, Secret, ShortText, SiteId, Tag,
+    UserId, Username, Validator,
 };
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self as roles, Assignment, Scope, UserAccess};
 use guardpost_shared::records::site::Address;
-use guardpost_shared::records::user::{self, Credential, Gender, LoginName, User, UserKind, UserStatus};
+use guardpost_shared::records::user::{
+    self, Credential, Gender, LoginName, SiteAssignment, User, UserKind, UserStatus,
+};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -76,6 +78,9 @@ pub struct CreateEmployeeRequest {
     /// `administrator`) or a custom role's. Default `guard`.
     #[schema(value_type = Option<String>, example = "guard")]
     pub role_id: Option<RoleId>,
+    /// A site to assign the employee to at once (a site manager creating staff for their site
+    /// gives it; without it, creating needs `employees:create` over the organisation).
+    pub site_id: Option<String>,
     /// Where the role applies. Default: the organisation (the Guard role only lets its holder
     /// act for themselves, and clocking in still needs a site assignment).
     pub role_scope: Option<Scope>,
@@ -95,7 +100,18 @@ pub async fn handler(
     principal: Principal,
     Body(req): Body<CreateEmployeeRequest>,
 ) -> AppResult<Created<EmployeeView>> {
-    let granted = authorize(&state, &principal, Permission::EMPLOYEES_CREATE, Resource::Organisation).await?;
+    // With a site, a manager of that site may create the employee, who is assigned to it in the
+    // same transaction (and so is in the manager's scope); without one it takes the organisation.
+    let site = req
+        .site_id
+        .as_deref()
+        .map(|s| SiteId::parse(s).map_err(|_| AppError::invalid("site_id", "is not a valid id")))
+        .transpose()?;
+    let resource = site.map_or(Resource::Organisation, Resource::Site);
+    let granted = authorize(&state, &principal, Permission::EMPLOYEES_CREATE, resource).await.map_err(|e| match e {
+        AppError::NotFound(_) => AppError::invalid("site_id", "no such site"),
+        other => other,
+    })?;
     let employee = parse(&req, UserId::from_ulid(state.new_ulid()), state.now())?;
     let role_id = req.role_id.clone().unwrap_or_else(|| RoleId::default_role("guard"));
     let role = roles::load(state.store.as_ref(), &principal.org, &role_id)
@@ -106,7 +122,15 @@ pub async fn handler(
         return Err(AppError::invalid("role_id", "a client portal role cannot be given to an employee"));
     }
     let scope = req.role_scope.clone().unwrap_or(Scope::Org);
-    guardpost_shared::access::may_grant(&state, &principal, &role, &scope).await?;
+    // The Guard role is self-service only: whoever may create the employee may give it. Any
+    // other role goes through the same check as every assignment.
+    if role.id != RoleId::default_role("guard") {
+        let grant = Grant { grantee: &employee.id, role: &role, scope: &scope, valid_until: None };
+        may_grant(&state, &principal, grant).await.map_err(|e| match e {
+            AppError::NotFound(what) => AppError::invalid("role_scope", format!("no such {what}")),
+            other => other,
+        })?;
+    }
     let assignment = Assignment {
         id: AssignmentId::from_ulid(state.new_ulid()),
         role_id,
@@ -121,7 +145,7 @@ pub async fn handler(
         Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
         None => None,
     };
-    write(&state, &principal, &employee, password_hash, Some(assignment), &granted).await?;
+    write(&state, &principal, &employee, password_hash, Some(assignment), site, &granted).await?;
     tracing::info!(employee = %employee.id, by = %principal.user.id, "employee created");
     let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::Organisation).await?;
     Ok(Created(EmployeeView::shown(&employee, sensitive)))
@@ -134,6 +158,7 @@ pub(crate) async fn write(
     employee: &User,
     password_hash: Option<String>,
     assignment: Option<Assignment>,
+    site: Option<SiteId>,
     _granted: &guardpost_shared::access::Granted,
 ) -> AppResult<()> {
     let mut before = Vec::new();
@@ -145,6 +170,18 @@ pub(crate) async fn write(
         before.push((entry, AppError::conflict("concurrent-update", "retry")));
     }
     let mut ops = user_ops(&principal.org, employee, password_hash, assignment)?;
+    if let Some(site_id) = site {
+        let org = &principal.org;
+        let at =
+            SiteAssignment { user_id: employee.id, site_id, assigned_at: state.now(), assigned_by: principal.user.id };
+        let record = item(keys::site_assignment(org, &employee.id, &site_id), user::SITE_ASSIGNMENT_KIND, &at)?
+            .with_gsi1(keys::site_employee_index(org, &site_id, &employee.id));
+        ops.push(TxOp::put(record, Condition::NotExists));
+        before.push((
+            TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists },
+            AppError::invalid("site_id", "no such site"),
+        ));
+    }
     if employee.email.is_some() {
         // The welcome email with its set-password link, in the same transaction.
         let welcome = Message::Welcome { user_id: employee.id };

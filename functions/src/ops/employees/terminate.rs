@@ -61,12 +61,14 @@ pub async fn handler(
     if current.record.is_superuser {
         return Err(AppError::conflict("superuser", "clear the employee's superuser flag before terminating them"));
     }
+    let access = role::load_access(state.store.as_ref(), org, &id).await?;
+    // No one terminates someone who holds more than they do.
+    guardpost_shared::access::outranks(&state, &principal, &access.record.assignments).await?;
     let now = state.now();
     let mut employee = current.record.clone();
     employee.status = UserStatus::Terminated;
     employee.sessions_valid_after = now;
     employee.updated_at = now;
-    let access = role::load_access(state.store.as_ref(), org, &id).await?;
     let mut new_access = access.record.clone();
     let terminated = Assignment {
         id: AssignmentId::from_ulid(state.new_ulid()),

@@ -2,7 +2,7 @@
 //! its first role (create a dedicated role with `api_access: grant`; TrackTik's advice).
 
 use axum::extract::State;
-use guardpost_shared::access::{Permission, Resource, authorize, may_grant};
+use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{AssignmentId, Name, RoleId, UserId};
 use guardpost_shared::http::{Body, Created, Problem};
@@ -65,7 +65,11 @@ pub async fn handler(
             return Err(AppError::invalid("role_id", "integration users hold admin or staff roles"));
         }
         let scope = req.role_scope.clone().unwrap_or(Scope::Org);
-        may_grant(&state, &principal, &role, &scope).await?;
+        let grant = Grant { grantee: &id, role: &role, scope: &scope, valid_until: None };
+        may_grant(&state, &principal, grant).await.map_err(|e| match e {
+            AppError::NotFound(what) => AppError::invalid("role_scope", format!("no such {what}")),
+            other => other,
+        })?;
         assignments.push(Assignment {
             id: AssignmentId::from_ulid(state.new_ulid()),
             role_id,

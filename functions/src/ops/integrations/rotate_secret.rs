@@ -45,6 +45,10 @@ pub async fn handler(
         return Err(AppError::NotFound("integration"));
     }
     let old = state.store.get(&keys::client_secret(org, &id)).await?.ok_or(AppError::NotFound("integration"))?;
+    // A new secret is the integration's power in the caller's hands: only for callers who hold
+    // at least what it holds.
+    let access = guardpost_shared::records::role::load_access(state.store.as_ref(), org, &id).await?;
+    guardpost_shared::access::outranks(&state, &principal, &access.record.assignments).await?;
     let now = state.now();
     let mut integration = current.record.clone();
     integration.sessions_valid_after = now;

@@ -71,7 +71,7 @@ pub async fn handler(
     let mut role = before.clone();
     let mut ops = Vec::new();
     if let Some(name) = name.filter(|n| *n != before.name) {
-        if !name.eq_ignore_ascii_case(&before.name) {
+        if name.to_lowercase() != before.name.to_lowercase() {
             let claim = item(keys::role_name(org, &name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": id }))?;
             ops.push(TxOp::put(claim, Condition::NotExists));
             ops.push(TxOp::Delete { key: keys::role_name(org, &before.name), condition: Condition::Exists });

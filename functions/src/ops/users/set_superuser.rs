@@ -10,8 +10,9 @@ use guardpost_shared::domain::{BoundedText, UserId};
 use guardpost_shared::http::{Body, Problem, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::org::{self, Organisation};
-use guardpost_shared::records::user::{self, UserKind};
-use guardpost_shared::records::{get, item, keys};
+use guardpost_shared::records::role;
+use guardpost_shared::records::user::{self, UserKind, UserStatus};
+use guardpost_shared::records::{get, item, keys, written_over};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,19 @@ pub async fn handler(
     if req.superuser && current.record.kind != UserKind::Employee {
         return Err(AppError::invalid("superuser", "only employees can be superusers"));
     }
+    // A superuser who cannot act would still count against "the last superuser": only active
+    // employees with no Terminated assignment (now or to come), and the access item is checked
+    // unchanged in the same transaction.
+    let access = role::load_access(state.store.as_ref(), org_slug, &id).await?;
+    let now = state.now();
+    let terminated = access
+        .record
+        .assignments
+        .iter()
+        .any(|a| a.role_id.as_str() == "terminated" && a.validity(now) != role::Validity::Expired);
+    if req.superuser && (current.record.status != UserStatus::Active || terminated) {
+        return Err(AppError::conflict("not-active", "only an active, not terminated employee can be a superuser"));
+    }
     if !req.superuser && count <= 1 {
         return Err(AppError::conflict("last-superuser", "the organisation's last superuser cannot be removed"));
     }
@@ -98,6 +112,7 @@ pub async fn handler(
         .transact(vec![
             TxOp::put(user_item, Condition::VersionIs(current.version)),
             TxOp::put(org_item, Condition::VersionIs(organisation.version)),
+            TxOp::Check { key: keys::user_access(org_slug, &id), condition: written_over(access.version) },
             audit::record(org_slug, &principal, state.new_ulid(), state.now(), change)?,
         ])
         .await?;
