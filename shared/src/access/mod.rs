@@ -411,13 +411,14 @@ pub async fn may_grant(state: &AppState, principal: &Principal, grant: Grant<'_>
             }
         }
     }
-    if bounded && let Some(end) = until {
-        if grant.valid_until.is_none_or(|asked| asked > end) {
-            return Err(escalation(format!(
-                "your own right to give this ends at {}; the new assignment must end by then (valid_until)",
-                end.to_rfc3339()
-            )));
-        }
+    if bounded
+        && let Some(end) = until
+        && grant.valid_until.is_none_or(|asked| asked > end)
+    {
+        return Err(escalation(format!(
+            "your own right to give this ends at {}; the new assignment must end by then (valid_until)",
+            end.to_rfc3339()
+        )));
     }
     Ok(())
 }
