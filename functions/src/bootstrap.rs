@@ -81,16 +81,10 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
             AppError::conflict("organisation-exists", "roles exist"),
         ));
     }
-    let assignment = Assignment {
-        id: AssignmentId::from_ulid(state.new_ulid()),
-        role_id: RoleId::default_role("administrator"),
-        scope: Scope::Org,
-        valid_from: None,
-        valid_until: None,
-        reason: "first administrator of the organisation".into(),
-        created_at: now,
-        created_by: admin.id,
-    };
+    let id = AssignmentId::from_ulid(state.new_ulid());
+    let administrator = RoleId::default_role("administrator");
+    let assignment =
+        Assignment::new(id, administrator, Scope::Org, "first administrator of the organisation", now, admin.id);
     commit(state, user_ops(&slug, &admin, Some(hash), Some(assignment))?, before).await?;
     Ok(admin.id)
 }

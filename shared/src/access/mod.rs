@@ -280,6 +280,12 @@ pub async fn authorize(
     }
 }
 
+/// The caller reading themselves (`self:read`): allowed unless they are terminated or, for an
+/// integration, blocked from the API.
+pub async fn authorize_self(state: &AppState, principal: &Principal) -> Result<Granted, AppError> {
+    authorize(state, principal, Permission::SELF_READ, Resource::Organisation).await
+}
+
 /// Whether the caller holds the permission on the resource (no error when not).
 pub async fn holds(
     state: &AppState,

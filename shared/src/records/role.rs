@@ -130,6 +130,27 @@ pub enum Validity {
 }
 
 impl Assignment {
+    /// An assignment without bounds in time.
+    pub fn new(
+        id: AssignmentId,
+        role_id: RoleId,
+        scope: Scope,
+        reason: impl Into<String>,
+        at: DateTime<Utc>,
+        by: UserId,
+    ) -> Self {
+        Self {
+            id,
+            role_id,
+            scope,
+            valid_from: None,
+            valid_until: None,
+            reason: reason.into(),
+            created_at: at,
+            created_by: by,
+        }
+    }
+
     pub fn validity(&self, now: DateTime<Utc>) -> Validity {
         if self.valid_from.is_some_and(|from| now < from) {
             Validity::NotYetValid

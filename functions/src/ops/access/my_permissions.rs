@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use guardpost_shared::access::{Permission, Resource, Subject, authorize, catalogue, decision, gather};
+use guardpost_shared::access::{Permission, Resource, Subject, authorize_self, catalogue, decision, gather};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::SiteId;
 use guardpost_shared::http::{Params, Problem};
@@ -50,7 +50,7 @@ pub async fn handler(
     principal: Principal,
     Params(params): Params<MyPermissionsParams>,
 ) -> AppResult<Json<MyPermissions>> {
-    authorize(&state, &principal, Permission::SELF_READ, Resource::Organisation).await?;
+    authorize_self(&state, &principal).await?;
     let site_id = opt_id(params.site_id.as_deref(), "site_id", SiteId::parse)?;
     let resource = site_id.map_or(Resource::Organisation, Resource::Site);
     let (roles, target) = gather(state.store.as_ref(), &principal.org, &principal.access.assignments, resource).await?;

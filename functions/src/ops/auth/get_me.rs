@@ -31,13 +31,7 @@ pub struct Me {
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<Me>> {
-    guardpost_shared::access::authorize(
-        &state,
-        &principal,
-        guardpost_shared::access::Permission::SELF_READ,
-        guardpost_shared::access::Resource::Organisation,
-    )
-    .await?;
+    guardpost_shared::access::authorize_self(&state, &principal).await?;
     Ok(Json(Me {
         org: principal.org.to_string(),
         session_id: principal.session_id.to_string(),

@@ -82,13 +82,7 @@ impl ClockStatus {
 #[utoipa::path(get, path = "/v1/me/sites", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = MySites), (status = 401, body = Problem)))]
 pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<MySites>> {
-    guardpost_shared::access::authorize(
-        &state,
-        &principal,
-        guardpost_shared::access::Permission::SELF_READ,
-        guardpost_shared::access::Resource::Organisation,
-    )
-    .await?;
+    guardpost_shared::access::authorize_self(&state, &principal).await?;
     let mut query = Query::table(keys::user_items(&principal.org, &principal.user.id))
         .prefix(keys::SITE_ASSIGNMENT_PREFIX)
         .limit(1000);

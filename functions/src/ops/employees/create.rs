@@ -131,16 +131,8 @@ pub async fn handler(
             other => other,
         })?;
     }
-    let assignment = Assignment {
-        id: AssignmentId::from_ulid(state.new_ulid()),
-        role_id,
-        scope,
-        valid_from: None,
-        valid_until: None,
-        reason: "role given at creation".into(),
-        created_at: state.now(),
-        created_by: principal.user.id,
-    };
+    let id = AssignmentId::from_ulid(state.new_ulid());
+    let assignment = Assignment::new(id, role_id, scope, "role given at creation", state.now(), principal.user.id);
     let password_hash = match req.password {
         Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
         None => None,

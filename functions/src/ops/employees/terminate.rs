@@ -70,16 +70,9 @@ pub async fn handler(
     employee.sessions_valid_after = now;
     employee.updated_at = now;
     let mut new_access = access.record.clone();
-    let terminated = Assignment {
-        id: AssignmentId::from_ulid(state.new_ulid()),
-        role_id: RoleId::default_role("terminated"),
-        scope: Scope::Org,
-        valid_from: None,
-        valid_until: None,
-        reason: reason.into_inner(),
-        created_at: now,
-        created_by: principal.user.id,
-    };
+    let assignment_id = AssignmentId::from_ulid(state.new_ulid());
+    let role_id = RoleId::default_role("terminated");
+    let terminated = Assignment::new(assignment_id, role_id, Scope::Org, reason.into_inner(), now, principal.user.id);
     new_access.assignments.push(terminated.clone());
     new_access.sessions_valid_after = Some(now);
     let mut user_item = item(guardpost_shared::records::keys::user(org, &id), user::KIND, &employee)?;

@@ -70,16 +70,15 @@ pub async fn handler(
             AppError::NotFound(what) => AppError::invalid("role_scope", format!("no such {what}")),
             other => other,
         })?;
-        assignments.push(Assignment {
-            id: AssignmentId::from_ulid(state.new_ulid()),
+        let assignment_id = AssignmentId::from_ulid(state.new_ulid());
+        assignments.push(Assignment::new(
+            assignment_id,
             role_id,
             scope,
-            valid_from: None,
-            valid_until: None,
-            reason: "role given at creation".into(),
-            created_at: now,
-            created_by: principal.user.id,
-        });
+            "role given at creation",
+            now,
+            principal.user.id,
+        ));
     }
     let user = User {
         id,

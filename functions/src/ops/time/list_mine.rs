@@ -36,13 +36,7 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<TimeEntry>>> {
     let (from, to) = range.window(state.now())?;
     let page = range.page();
-    guardpost_shared::access::authorize(
-        &state,
-        &principal,
-        guardpost_shared::access::Permission::SELF_READ,
-        guardpost_shared::access::Resource::Organisation,
-    )
-    .await?;
+    guardpost_shared::access::authorize_self(&state, &principal).await?;
     let query = Query::table(keys::user_items(&principal.org, &principal.user.id))
         .between(
             format!("{}{}", keys::TIME_ENTRY_PREFIX, sort_time(from)),
