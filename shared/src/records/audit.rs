@@ -29,9 +29,11 @@ pub struct AuditEntry {
     pub action: String,
     /// The ids the change is about (users, roles, assignments).
     pub subjects: Vec<String>,
-    #[schema(value_type = Object)]
+    /// The state before: an object, a list, or null for a creation.
+    #[schema(value_type = Value)]
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// The state after: an object, a list, or null for a deletion.
+    #[schema(value_type = Value)]
     pub after: Value,
 }
 

@@ -39,6 +39,7 @@ pub enum BulkChange {
         scope: Scope,
         valid_from: Option<DateTime<Utc>>,
         valid_until: Option<DateTime<Utc>>,
+        #[schema(min_length = 1, max_length = 500)]
         reason: String,
     },
     Remove {
@@ -51,6 +52,7 @@ pub enum BulkChange {
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// 1 to 100 changes, touching at most 99 users.
+    #[schema(min_items = 1, max_items = 100)]
     pub changes: Vec<BulkChange>,
 }
 

@@ -68,6 +68,7 @@ pub struct AssignmentInput {
     /// The assignment stops by itself at this instant.
     pub valid_until: Option<DateTime<Utc>>,
     /// Why (kept with the assignment and in the audit trail).
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 

@@ -37,6 +37,7 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TerminateRequest {
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 

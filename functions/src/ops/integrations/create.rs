@@ -36,6 +36,7 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateIntegrationRequest {
     /// E.g. "Payroll export".
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// A role to give it over `role_scope` (default: the organisation).
     pub role_id: Option<String>,

@@ -39,6 +39,7 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SetSuperuser {
     pub superuser: bool,
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
