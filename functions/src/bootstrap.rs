@@ -9,7 +9,7 @@ use guardpost_shared::domain::{AssignmentId, RoleId};
 use guardpost_shared::domain::{Email, Name, OrgSlug, Secret, UserId};
 use guardpost_shared::records::org::{self, Organisation};
 use guardpost_shared::records::role::{self, Assignment, Scope};
-use guardpost_shared::records::user::{User, UserKind, UserStatus};
+use guardpost_shared::records::user::{User, UserKind};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -33,29 +33,12 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
         .map_err(|why| AppError::invalid("password", why))?;
     let now = state.now();
     let hash = password::hash_off_thread(req.admin_password.into_exposed(), state.random.clone()).await?;
+    let id = UserId::from_ulid(state.new_ulid());
     let admin = User {
-        id: UserId::from_ulid(state.new_ulid()),
-        kind: UserKind::Employee,
-        status: UserStatus::Active,
-        can_login: true,
         is_superuser: true,
         email: Some(email),
-        username: None,
-        sessions_valid_after: now,
-        employee_number: None,
-        first_name: "Administrator".into(),
-        last_name: name.as_str().to_owned(),
         job_title: Some("Administrator".into()),
-        main_phone: None,
-        other_phone: None,
-        gender: None,
-        address: None,
-        birthday: None,
-        employment_date: None,
-        comments: None,
-        tags: Vec::new(),
-        created_at: now,
-        updated_at: now,
+        ..User::new(id, UserKind::Employee, "Administrator".into(), name.as_str().to_owned(), now)
     };
     let organisation = Organisation { slug: slug.clone(), name: name.into_inner(), created_at: now, superusers: 1 };
     let org_op = TxOp::put(item(keys::org(&slug), org::KIND, &organisation)?, Condition::NotExists);

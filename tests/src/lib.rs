@@ -172,6 +172,13 @@ impl TestApp {
         bootstrap(&self.state, request).await.expect("bootstrap");
     }
 
+    /// Another organisation, `globex`, and its superuser administrator's access token.
+    pub async fn other_org_admin(&self) -> String {
+        self.add_org("globex", "boss@globex.example").await;
+        let globex = self.login_as("globex", "boss@globex.example", ADMIN_PASSWORD).await.expect(200);
+        globex.body["access_token"].as_str().expect("access token").to_owned()
+    }
+
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }

@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::records::role::{self, Assignment, Role};
 use crate::records::site::Site;
 use crate::records::user::SiteAssignment;
-use crate::records::{keys, site};
+use crate::records::{Versioned, keys, site};
 use crate::state::AppState;
 use crate::store::{Query, Store};
 pub use decision::{Coverage, Decision, DenialReason, SiteFacts, Subject, Target};
@@ -86,11 +86,15 @@ pub enum Resource {
     User(UserId),
 }
 
-/// Proof that a decision allowed the caller to act; only this module makes one.
+/// Proof that a decision allowed the caller to act; only this module makes one. It keeps the
+/// facts the decision read, so the handler neither reads them again nor decides a second
+/// permission on the same target with more reads.
 #[derive(Debug)]
 pub struct Granted {
     permission: Permission,
     resource: Resource,
+    target: Target,
+    site: Option<Versioned<Site>>,
 }
 
 impl Granted {
@@ -99,6 +103,30 @@ impl Granted {
     }
     pub fn resource(&self) -> Resource {
         self.resource
+    }
+
+    /// The site the decision read (base table, with its version), for a site resource.
+    pub fn into_site(self) -> Option<Versioned<Site>> {
+        self.site
+    }
+
+    /// Whether the caller also holds `permission` on the same target (e.g. to see sensitive
+    /// fields): no store read, the request's roles are already at hand.
+    pub async fn also(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        permission: Permission,
+    ) -> Result<bool, AppError> {
+        let (roles, _) = roles_and(
+            state.store.as_ref(),
+            &principal.org,
+            &principal.access.assignments,
+            vec![],
+            Some(&principal.roles),
+        )
+        .await?;
+        Ok(decision::decide(&subject(principal, &roles), permission.name(), &self.target, state.now()).allowed)
     }
 }
 
@@ -174,18 +202,10 @@ async fn read_roles_and(
 
 /// The sites a user is assigned to, with their facts (two reads: the assignments, then the sites).
 pub async fn user_sites(store: &dyn Store, org: &OrgSlug, user: &UserId) -> Result<Vec<SiteFacts>, AppError> {
+    let query = Query::table(keys::user_items(org, user)).prefix(keys::SITE_ASSIGNMENT_PREFIX);
     let mut site_ids = Vec::new();
-    let mut query =
-        Query::table(keys::user_items(org, user)).prefix(keys::SITE_ASSIGNMENT_PREFIX).limit(crate::store::MAX_PAGE);
-    loop {
-        let page = crate::store::read_page(store, &query).await?;
-        for item in &page.items {
-            site_ids.push(item.parse::<SiteAssignment>()?.site_id);
-        }
-        match page.cursor {
-            Some(cursor) => query = query.after(Some(cursor)),
-            None => break,
-        }
+    for item in crate::store::read_all(store, &query).await? {
+        site_ids.push(item.parse::<SiteAssignment>()?.site_id);
     }
     let mut out = Vec::with_capacity(site_ids.len());
     for chunk in site_ids.chunks(crate::store::MAX_BATCH_GET) {
@@ -207,7 +227,27 @@ pub async fn gather(
     assignments: &[Assignment],
     resource: Resource,
 ) -> Result<(Vec<Role>, Target), AppError> {
-    gather_with(store, org, assignments, resource, None).await
+    let facts = gather_with(store, org, assignments, resource, None).await?;
+    Ok((facts.roles, facts.target))
+}
+
+/// [`gather`] for the caller, reusing the roles this request already read.
+pub async fn gather_for(
+    state: &AppState,
+    principal: &Principal,
+    resource: Resource,
+) -> Result<(Vec<Role>, Target), AppError> {
+    let store = state.store.as_ref();
+    let facts =
+        gather_with(store, &principal.org, &principal.access.assignments, resource, Some(&principal.roles)).await?;
+    Ok((facts.roles, facts.target))
+}
+
+/// What a decision reads: the roles, the target's facts and, for a site, the site itself.
+struct Facts {
+    roles: Vec<Role>,
+    target: Target,
+    site: Option<Versioned<Site>>,
 }
 
 /// [`gather`], reusing (or filling) a request's roles cache.
@@ -217,50 +257,35 @@ async fn gather_with(
     assignments: &[Assignment],
     resource: Resource,
     cache: Option<&RolesCache>,
-) -> Result<(Vec<Role>, Target), AppError> {
+) -> Result<Facts, AppError> {
+    let without_site = |roles, target| Facts { roles, target, site: None };
     match resource {
-        Resource::Organisation => Ok((roles_and(store, org, assignments, vec![], cache).await?.0, Target::Org)),
-        Resource::Region(id) => Ok((roles_and(store, org, assignments, vec![], cache).await?.0, Target::Region(id))),
+        Resource::Organisation => {
+            Ok(without_site(roles_and(store, org, assignments, vec![], cache).await?.0, Target::Org))
+        }
+        Resource::Region(id) => {
+            Ok(without_site(roles_and(store, org, assignments, vec![], cache).await?.0, Target::Region(id)))
+        }
         Resource::Site(id) => {
             let site_key = keys::site(org, &id);
             let (roles, rest) = roles_and(store, org, assignments, vec![site_key.clone()], cache).await?;
-            let site: Site = rest
-                .iter()
-                .find(|i| i.key == site_key && i.kind == site::KIND)
-                .ok_or(AppError::NotFound("site"))?
-                .parse()?;
-            Ok((roles, Target::Site(facts(&site))))
+            let item =
+                rest.iter().find(|i| i.key == site_key && i.kind == site::KIND).ok_or(AppError::NotFound("site"))?;
+            let site = Versioned { record: item.parse::<Site>()?, version: item.version };
+            Ok(Facts { roles, target: Target::Site(facts(&site.record)), site: Some(site) })
         }
         Resource::User(id) => {
             let (roles, sites) = tokio::try_join!(
                 async { Ok::<_, AppError>(roles_and(store, org, assignments, vec![], cache).await?.0) },
                 user_sites(store, org, &id)
             )?;
-            Ok((roles, Target::User { id, sites }))
+            Ok(without_site(roles, Target::User { id, sites }))
         }
     }
 }
 
 fn subject<'a>(principal: &'a Principal, roles: &'a [Role]) -> Subject<'a> {
     Subject { user: &principal.user, assignments: &principal.access.assignments, roles, ip: principal.ip }
-}
-
-/// Decides for the caller, reading what the decision needs.
-pub async fn decide(
-    state: &AppState,
-    principal: &Principal,
-    permission: Permission,
-    resource: Resource,
-) -> Result<Decision, AppError> {
-    let (roles, target) = gather_with(
-        state.store.as_ref(),
-        &principal.org,
-        &principal.access.assignments,
-        resource,
-        Some(&principal.roles),
-    )
-    .await?;
-    Ok(decision::decide(&subject(principal, &roles), permission.name(), &target, state.now()))
 }
 
 /// Deny by default: `Forbidden` unless the decision allows (`api-access-blocked` for an
@@ -271,10 +296,18 @@ pub async fn authorize(
     permission: Permission,
     resource: Resource,
 ) -> Result<Granted, AppError> {
-    let decision = decide(state, principal, permission, resource).await?;
+    let facts = gather_with(
+        state.store.as_ref(),
+        &principal.org,
+        &principal.access.assignments,
+        resource,
+        Some(&principal.roles),
+    )
+    .await?;
+    let decision = decision::decide(&subject(principal, &facts.roles), permission.name(), &facts.target, state.now());
     if decision.allowed {
         usage::record(state, principal, &decision).await;
-        Ok(Granted { permission, resource })
+        Ok(Granted { permission, resource, target: facts.target, site: facts.site })
     } else {
         Err(refusal(permission, &decision))
     }
@@ -284,16 +317,6 @@ pub async fn authorize(
 /// integration, blocked from the API.
 pub async fn authorize_self(state: &AppState, principal: &Principal) -> Result<Granted, AppError> {
     authorize(state, principal, Permission::SELF_READ, Resource::Organisation).await
-}
-
-/// Whether the caller holds the permission on the resource (no error when not).
-pub async fn holds(
-    state: &AppState,
-    principal: &Principal,
-    permission: Permission,
-    resource: Resource,
-) -> Result<bool, AppError> {
-    Ok(decide(state, principal, permission, resource).await?.allowed)
 }
 
 /// The permission somewhere: `Forbidden` unless at least one assignment gives it at some scope.
@@ -399,26 +422,20 @@ pub async fn may_grant(state: &AppState, principal: &Principal, grant: Grant<'_>
     } else {
         grant.role.permissions.iter().map(String::as_str).collect()
     };
-    let mut until = horizon(&manage).flatten();
-    let mut bounded = horizon(&manage) != Some(None);
+    // The earliest end among the rights this grant rests on (none: they last).
+    let mut ends: Vec<chrono::DateTime<chrono::Utc>> = horizon(&manage).flatten().into_iter().collect();
     for p in needed {
-        let decision = decision::decide(&subject, p, &target, now);
-        match horizon(&decision) {
+        match horizon(&decision::decide(&subject, p, &target, now)) {
             None => {
                 let scope = grant.scope;
                 return Err(escalation(format!(
                     "you cannot give a role needing {p} over {scope}: you do not hold it there yourself"
                 )));
             }
-            Some(None) => {}
-            Some(Some(end)) => {
-                until = Some(until.map_or(end, |u: chrono::DateTime<chrono::Utc>| u.min(end)));
-                bounded = true;
-            }
+            Some(end) => ends.extend(end),
         }
     }
-    if bounded
-        && let Some(end) = until
+    if let Some(end) = ends.into_iter().min()
         && grant.valid_until.is_none_or(|asked| asked > end)
     {
         return Err(escalation(format!(

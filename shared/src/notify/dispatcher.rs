@@ -42,16 +42,8 @@ pub async fn run_once(n: &Notifier) -> Result<usize, StoreError> {
 }
 
 async fn organisations(n: &Notifier) -> Result<Vec<OrgSlug>, StoreError> {
-    let mut orgs = Vec::new();
-    let mut query = Query::table(keys::ORG_DIRECTORY).limit(1000);
-    loop {
-        let page = n.store.query(&query).await?;
-        orgs.extend(page.items.iter().filter_map(|i| OrgSlug::parse(&i.key.sk).ok()));
-        match page.cursor {
-            Some(c) => query.cursor = Some(c),
-            None => return Ok(orgs),
-        }
-    }
+    let items = crate::store::read_all(n.store.as_ref(), &Query::table(keys::ORG_DIRECTORY)).await?;
+    Ok(items.iter().filter_map(|i| OrgSlug::parse(&i.key.sk).ok()).collect())
 }
 
 /// Runs [`run_once`] every `every`, for as long as the process lives.

@@ -15,7 +15,7 @@ use crate::records::org::Organisation;
 use crate::records::site::Site;
 use crate::records::user::{SiteAssignment, User};
 use crate::records::{get, item, keys};
-use crate::store::{Condition, Key, Query, Store, read_page};
+use crate::store::{Condition, Key, Query, Store, read_all};
 
 pub const TOKEN_KIND: &str = "password-token";
 /// A welcome link lasts 72 hours; a reset link one hour.
@@ -126,18 +126,10 @@ async fn site_managers(
     sites.extend(site.parent_site_id);
     let mut ids = Vec::new();
     for s in sites {
-        let mut query = Query::gsi1(keys::site_employees(org, &s)).limit(1000);
-        loop {
-            let page = read_page(store, &query).await?;
-            for it in &page.items {
-                let a: SiteAssignment = it.parse()?;
-                if a.user_id != *except && !ids.contains(&a.user_id) {
-                    ids.push(a.user_id);
-                }
-            }
-            match page.cursor {
-                Some(c) => query.cursor = Some(c),
-                None => break,
+        for it in read_all(store, &Query::gsi1(keys::site_employees(org, &s))).await? {
+            let a: SiteAssignment = it.parse()?;
+            if a.user_id != *except && !ids.contains(&a.user_id) {
+                ids.push(a.user_id);
             }
         }
     }
@@ -154,11 +146,12 @@ async fn site_managers(
             let access: crate::records::role::UserAccess = it.parse()?;
             accesses.insert(access.user_id, access);
         }
+        // The roles all these people hold, in one read.
+        let everyone: Vec<_> = accesses.values().flat_map(|a| a.assignments.iter().cloned()).collect();
+        let (roles, _) = crate::access::gather(store, org, &everyone, crate::access::Resource::Organisation).await?;
         for it in items.iter().filter(|it| it.kind == crate::records::user::KIND) {
             let user: User = it.parse()?;
             let access = accesses.remove(&Some(user.id)).unwrap_or_default();
-            let (roles, _) =
-                crate::access::gather(store, org, &access.assignments, crate::access::Resource::Organisation).await?;
             let subject =
                 crate::access::Subject { user: &user, assignments: &access.assignments, roles: &roles, ip: None };
             let watches = crate::access::decision::decide(&subject, "dashboard:exceptions", &target, now).allowed;

@@ -182,14 +182,6 @@ impl UserAccess {
         item.version = version;
         Ok(item)
     }
-
-    /// Role ids of the assignments, without repeats.
-    pub fn role_ids(&self) -> Vec<RoleId> {
-        let mut ids: Vec<RoleId> = self.assignments.iter().map(|a| a.role_id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    }
 }
 
 /// Reads a user's access item (an absent item is no assignment; version 0 means "create it").
@@ -202,14 +194,4 @@ pub async fn load_access(store: &dyn Store, org: &OrgSlug, user: &UserId) -> Res
 /// Reads a role of the organisation, or "not found".
 pub async fn load(store: &dyn Store, org: &OrgSlug, id: &RoleId) -> Result<Versioned<Role>, AppError> {
     super::get(store, &keys::role(org, id)).await?.ok_or(AppError::NotFound("role"))
-}
-
-/// Reads several roles in one batch; missing ones are left out.
-pub async fn load_many(store: &dyn Store, org: &OrgSlug, ids: &[RoleId]) -> Result<Vec<Role>, AppError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let keys: Vec<_> = ids.iter().map(|id| keys::role(org, id)).collect();
-    let items = store.batch_get(&keys).await?;
-    items.iter().filter(|i| i.kind == KIND).map(|i| i.parse().map_err(AppError::from)).collect()
 }

@@ -76,6 +76,35 @@ pub struct User {
 }
 
 impl User {
+    /// An active user who may log in, with nothing but a name: the other fields are set by
+    /// whoever makes one (the bootstrap administrator, an integration).
+    pub fn new(id: UserId, kind: UserKind, first_name: String, last_name: String, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            kind,
+            status: UserStatus::Active,
+            can_login: true,
+            is_superuser: false,
+            email: None,
+            username: None,
+            sessions_valid_after: now,
+            employee_number: None,
+            first_name,
+            last_name,
+            job_title: None,
+            main_phone: None,
+            other_phone: None,
+            gender: None,
+            address: None,
+            birthday: None,
+            employment_date: None,
+            comments: None,
+            tags: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn may_log_in(&self) -> bool {
         self.status == UserStatus::Active && self.can_login
     }

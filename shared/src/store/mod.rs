@@ -256,6 +256,21 @@ pub(crate) fn validate_batch(keys: &[Key]) -> StoreResult<()> {
 
 /// Reads up to `query.limit` items, following the store's cursors when a backend returns a
 /// short page (DynamoDB applies its limit before filtering out expired items).
+/// Every item the query matches, following cursors to the end (for bounded listings: a user's
+/// assignments, an organisation's roles, the organisation directory).
+pub async fn read_all(store: &dyn Store, query: &Query) -> StoreResult<Vec<Item>> {
+    let mut query = query.clone().limit(MAX_PAGE);
+    let mut items = Vec::new();
+    loop {
+        let page = store.query(&query).await?;
+        items.extend(page.items);
+        match page.cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return Ok(items),
+        }
+    }
+}
+
 pub async fn read_page(store: &dyn Store, query: &Query) -> StoreResult<Page> {
     let mut q = query.clone();
     let mut items = Vec::new();

@@ -20,7 +20,7 @@ use guardpost_shared::access::{Resource, SiteFacts, Subject, Target, gather};
 use guardpost_shared::domain::{OrgSlug, RegionId, RoleId, SiteId, UserId};
 use guardpost_shared::records::role::{Assignment, Role, Scope};
 use guardpost_shared::records::user::{self, User, UserKind};
-use guardpost_tests::{ADMIN_PASSWORD, Backend, TestApp, on_both_stores};
+use guardpost_tests::{Backend, TestApp, on_both_stores};
 use serde_json::{Value, json};
 
 on_both_stores!(every_default_role_permission_and_scope_relation_decides_as_the_table_says);
@@ -56,9 +56,7 @@ async fn world(app: &TestApp, admin: &str) -> World {
     let sub = app.create_site(admin, mk("Mall entrance", json!({"parent_site_id": master}))).await;
     let same = app.create_site(admin, mk("Dockyard", json!({"region_id": r1}))).await;
     let other = app.create_site(admin, mk("Airport", json!({"region_id": r2}))).await;
-    app.add_org("globex", "boss@globex.example").await;
-    let globex = app.login_as("globex", "boss@globex.example", ADMIN_PASSWORD).await.expect(200);
-    let g = globex.body["access_token"].as_str().unwrap().to_owned();
+    let g = app.other_org_admin().await;
     let gr = app.create_region(&g, "Globex").await;
     let foreign_site = app.create_site(&g, mk("Globex HQ", json!({"region_id": gr}))).await;
     let foreign_user = app.create_employee(&g, "G-1", "gguard", "correct-horse-battery-7").await;

@@ -1,6 +1,6 @@
 //! Tenant isolation: an administrator of one organisation learns nothing of another's ids.
 
-use guardpost_tests::{ADMIN_PASSWORD, Backend, TestApp, on_both_stores};
+use guardpost_tests::{Backend, TestApp, on_both_stores};
 use reqwest::Method;
 use serde_json::json;
 
@@ -15,9 +15,7 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
         .await;
     let guard = app.create_employee(&acme, "A-1", "aguard", "correct-horse-battery-7").await;
 
-    app.add_org("globex", "boss@globex.example").await;
-    let globex = app.login_as("globex", "boss@globex.example", ADMIN_PASSWORD).await.expect(200);
-    let g = globex.body["access_token"].as_str().unwrap();
+    let g = &app.other_org_admin().await;
     let g_region = app.create_region(g, "Globex North").await;
 
     for path in [format!("/v1/sites/{site}"), format!("/v1/employees/{guard}"), format!("/v1/sites/{site}/employees")] {
@@ -77,9 +75,7 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
     let integration = app.post("/v1/integrations", &acme, json!({"name": "Acme feed"})).await.expect(201);
     let integration = integration.body["user_id"].as_str().unwrap().to_owned();
 
-    app.add_org("globex", "boss@globex.example").await;
-    let globex = app.login_as("globex", "boss@globex.example", ADMIN_PASSWORD).await.expect(200);
-    let g = globex.body["access_token"].as_str().unwrap().to_owned();
+    let g = app.other_org_admin().await;
 
     let nowhere = || ulid::Ulid::new().to_string();
     let real = |op: &str, param: &str| -> String {

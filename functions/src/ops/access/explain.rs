@@ -88,8 +88,12 @@ pub async fn handler(
     };
     let store = state.store.as_ref();
     let org = &principal.org;
-    let target_user = user::load(store, org, &user_id).await.map_err(|_| AppError::NotFound("user"))?.record;
-    let access = role::load_access(store, org, &user_id).await?.record;
+    let found = tokio::try_join!(user::load(store, org, &user_id), role::load_access(store, org, &user_id));
+    let (target_user, access) = found.map_err(|e| match e {
+        AppError::NotFound(_) => AppError::NotFound("user"),
+        other => other,
+    })?;
+    let (target_user, access) = (target_user.record, access.record);
     let (roles, target) = gather(store, org, &access.assignments, resource).await?;
     let subject = Subject { user: &target_user, assignments: &access.assignments, roles: &roles, ip };
     let decision = decision::decide(&subject, permission.name, &target, state.now());

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use guardpost_shared::access::{Permission, Resource, Subject, authorize_self, catalogue, decision, gather};
+use guardpost_shared::access::{Permission, Resource, Subject, authorize_self, catalogue, decision, gather_for};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::SiteId;
 use guardpost_shared::http::{Params, Problem};
@@ -53,7 +53,7 @@ pub async fn handler(
     authorize_self(&state, &principal).await?;
     let site_id = opt_id(params.site_id.as_deref(), "site_id", SiteId::parse)?;
     let resource = site_id.map_or(Resource::Organisation, Resource::Site);
-    let (roles, target) = gather(state.store.as_ref(), &principal.org, &principal.access.assignments, resource).await?;
+    let (roles, target) = gather_for(&state, &principal, resource).await?;
     let subject =
         Subject { user: &principal.user, assignments: &principal.access.assignments, roles: &roles, ip: principal.ip };
     let now = state.now();

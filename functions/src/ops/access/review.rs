@@ -16,7 +16,7 @@ use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::records::keys;
 use guardpost_shared::records::role::{self, Role, UserAccess, Validity};
 use guardpost_shared::records::user::{self, LoginActivity, LoginOutcome, User, UserKind, UserStatus};
-use guardpost_shared::store::{Query, Store, read_page};
+use guardpost_shared::store::{Query, Store, read_all, read_page};
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -94,18 +94,8 @@ pub async fn handler(
 }
 
 async fn all_roles(store: &dyn Store, org: &OrgSlug) -> AppResult<Vec<Role>> {
-    let mut roles = Vec::new();
-    let mut query = Query::table(keys::roles(org)).limit(guardpost_shared::store::MAX_PAGE);
-    loop {
-        let page = read_page(store, &query).await?;
-        for it in page.items.iter().filter(|i| i.kind == role::KIND) {
-            roles.push(it.parse()?);
-        }
-        match page.cursor {
-            Some(c) => query = query.after(Some(c)),
-            None => return Ok(roles),
-        }
-    }
+    let items = read_all(store, &Query::table(keys::roles(org))).await?;
+    Ok(items.iter().filter(|i| i.kind == role::KIND).map(|i| i.parse()).collect::<Result<_, _>>()?)
 }
 
 async fn last_login(store: &dyn Store, org: &OrgSlug, user: &UserId) -> AppResult<Option<DateTime<Utc>>> {

@@ -20,7 +20,7 @@ use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Role, Scope, UserAccess, Validity};
 use guardpost_shared::records::user::{self, User, UserKind};
 use guardpost_shared::records::{Versioned, keys, written_over};
-use guardpost_shared::store::{Condition, MAX_TRANSACT_OPS, Query, Store, TxOp, read_page};
+use guardpost_shared::store::{Condition, Item, MAX_TRANSACT_OPS, Query, Store, TxOp, read_all};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -161,9 +161,6 @@ pub async fn apply(
             }
         }
     }
-    if users.len() + 1 > MAX_TRANSACT_OPS {
-        return Err(AppError::invalid("changes", "one batch may touch at most 99 users"));
-    }
     if users.len() + terminating.len() + 1 > MAX_TRANSACT_OPS {
         return Err(AppError::invalid("changes", "too many users for one all-or-nothing batch; split it"));
     }
@@ -261,18 +258,16 @@ async fn check_addition(
 
 /// Every assignment naming the role, read from the base table.
 pub async fn holders(store: &dyn Store, org: &OrgSlug, role_id: &RoleId) -> AppResult<Vec<(UserId, Assignment)>> {
+    naming(&read_all(store, &Query::table(keys::access(org))).await?, role_id)
+}
+
+/// The assignments in these access items that name the role, with their users.
+pub fn naming(items: &[Item], role_id: &RoleId) -> AppResult<Vec<(UserId, Assignment)>> {
     let mut out = Vec::new();
-    let mut query = Query::table(keys::access(org)).limit(guardpost_shared::store::MAX_PAGE);
-    loop {
-        let page = read_page(store, &query).await?;
-        for it in page.items.iter().filter(|i| i.kind == role::ACCESS_KIND) {
-            let access: UserAccess = it.parse()?;
-            let Some(user_id) = access.user_id else { continue };
-            out.extend(access.assignments.into_iter().filter(|a| &a.role_id == role_id).map(|a| (user_id, a)));
-        }
-        match page.cursor {
-            Some(c) => query = query.after(Some(c)),
-            None => return Ok(out),
-        }
+    for it in items.iter().filter(|i| i.kind == role::ACCESS_KIND) {
+        let access: UserAccess = it.parse()?;
+        let Some(user_id) = access.user_id else { continue };
+        out.extend(access.assignments.into_iter().filter(|a| &a.role_id == role_id).map(|a| (user_id, a)));
     }
+    Ok(out)
 }

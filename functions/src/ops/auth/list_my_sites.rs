@@ -10,7 +10,7 @@ use guardpost_shared::records::keys;
 use guardpost_shared::records::site::{self, Site};
 use guardpost_shared::records::time_entry::{self, ClockState};
 use guardpost_shared::records::user::SiteAssignment;
-use guardpost_shared::store::{MAX_BATCH_GET, Query, read_page};
+use guardpost_shared::store::{MAX_BATCH_GET, Query, read_all};
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -83,20 +83,11 @@ impl ClockStatus {
     responses((status = 200, body = MySites), (status = 401, body = Problem)))]
 pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<MySites>> {
     guardpost_shared::access::authorize_self(&state, &principal).await?;
-    let mut query = Query::table(keys::user_items(&principal.org, &principal.user.id))
-        .prefix(keys::SITE_ASSIGNMENT_PREFIX)
-        .limit(1000);
+    let query = Query::table(keys::user_items(&principal.org, &principal.user.id)).prefix(keys::SITE_ASSIGNMENT_PREFIX);
     let mut site_keys = Vec::new();
-    loop {
-        let page = read_page(state.store.as_ref(), &query).await?;
-        for item in &page.items {
-            let assignment: SiteAssignment = item.parse()?;
-            site_keys.push(keys::site(&principal.org, &assignment.site_id));
-        }
-        match page.cursor {
-            Some(c) => query.cursor = Some(c),
-            None => break,
-        }
+    for item in read_all(state.store.as_ref(), &query).await? {
+        let assignment: SiteAssignment = item.parse()?;
+        site_keys.push(keys::site(&principal.org, &assignment.site_id));
     }
     // The clock state rides along in the first batch.
     site_keys.insert(0, keys::clock_state(&principal.org, &principal.user.id));

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use guardpost_shared::access::catalogue::Portal;
-use guardpost_shared::access::{Grant, Permission, Resource, authorize, holds, may_grant};
+use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::{Principal, password};
 use guardpost_shared::domain::{
     AssignmentId, BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, RoleId, Secret, ShortText, SiteId, Tag,
@@ -139,7 +139,7 @@ pub async fn handler(
     };
     write(&state, &principal, &employee, password_hash, Some(assignment), site, &granted).await?;
     tracing::info!(employee = %employee.id, by = %principal.user.id, "employee created");
-    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::Organisation).await?;
+    let sensitive = granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
     Ok(Created(EmployeeView::shown(&employee, sensitive)))
 }
 

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize, holds};
+use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::UserId;
 use guardpost_shared::http::{Problem, path_id};
@@ -38,8 +38,10 @@ pub async fn handler(
     // Reading oneself is self-service; anyone else needs employees:view over a site they work at.
     let permission = if id == principal.user.id { Permission::SELF_READ } else { Permission::EMPLOYEES_VIEW };
     let target = if id == principal.user.id { Resource::Organisation } else { Resource::User(id) };
-    authorize(&state, &principal, permission, target).await?;
+    let granted = authorize(&state, &principal, permission, target).await?;
     let employee = user::load(state.store.as_ref(), &principal.org, &id).await?;
-    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::User(id)).await?;
+    // One's own fields are one's own (as at /v1/me); anyone else's need employees:view-sensitive.
+    let sensitive =
+        id == principal.user.id || granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
     Ok(Json(EmployeeView::shown(&employee.record, sensitive)))
 }

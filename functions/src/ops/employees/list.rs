@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use guardpost_shared::access::{Permission, Resource, authorize, holds};
+use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::records::keys;
@@ -34,8 +34,8 @@ pub async fn handler(
     principal: Principal,
     Params(page): Params<PageParams>,
 ) -> AppResult<Json<Paged<EmployeeView>>> {
-    authorize(&state, &principal, Permission::EMPLOYEES_VIEW, Resource::Organisation).await?;
-    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::Organisation).await?;
+    let granted = authorize(&state, &principal, Permission::EMPLOYEES_VIEW, Resource::Organisation).await?;
+    let sensitive = granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
     let query = Query::table(keys::users(&principal.org)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
     let items = result

@@ -8,7 +8,7 @@ use guardpost_shared::domain::{AssignmentId, Name, RoleId, UserId};
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Scope, UserAccess};
-use guardpost_shared::records::user::{self, User, UserKind, UserStatus};
+use guardpost_shared::records::user::{self, User, UserKind};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -81,30 +81,7 @@ pub async fn handler(
             principal.user.id,
         ));
     }
-    let user = User {
-        id,
-        kind: UserKind::Integration,
-        status: UserStatus::Active,
-        can_login: true,
-        is_superuser: false,
-        email: None,
-        username: None,
-        sessions_valid_after: now,
-        employee_number: None,
-        first_name: name.into_inner(),
-        last_name: "(integration)".into(),
-        job_title: None,
-        main_phone: None,
-        other_phone: None,
-        gender: None,
-        address: None,
-        birthday: None,
-        employment_date: None,
-        comments: None,
-        tags: Vec::new(),
-        created_at: now,
-        updated_at: now,
-    };
+    let user = User::new(id, UserKind::Integration, name.into_inner(), "(integration)".into(), now);
     let access = UserAccess { user_id: Some(id), assignments, sessions_valid_after: None };
     let (secret, secret_item) = new_secret(&state, org, &id, 1)?;
     let after = serde_json::json!({ "user_id": id, "name": user.first_name, "assignments": access.assignments });

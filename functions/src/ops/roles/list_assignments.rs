@@ -8,13 +8,13 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::RoleId;
 use guardpost_shared::http::{PageParams, Paged, Params, Problem, path_id};
 use guardpost_shared::records::keys;
-use guardpost_shared::records::role::{self, UserAccess};
+use guardpost_shared::records::role;
 use guardpost_shared::store::{Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::ops::assignments::AssignmentView;
+use crate::ops::assignments::{AssignmentView, naming};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -44,13 +44,6 @@ pub async fn handler(
     let query = Query::table(keys::access(&principal.org)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
     let now = state.now();
-    let mut items = Vec::new();
-    for it in result.items.iter().filter(|i| i.kind == role::ACCESS_KIND) {
-        let access: UserAccess = it.parse()?;
-        let Some(user_id) = access.user_id else { continue };
-        for a in access.assignments.iter().filter(|a| a.role_id == id) {
-            items.push(AssignmentView::new(user_id, a, now));
-        }
-    }
+    let items = naming(&result.items, &id)?.iter().map(|(user, a)| AssignmentView::new(*user, a, now)).collect();
     Ok(Json(Paged::from_page(&result, items)))
 }

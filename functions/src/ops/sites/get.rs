@@ -6,7 +6,7 @@ use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::SiteId;
 use guardpost_shared::http::{Problem, path_id};
-use guardpost_shared::records::site::{self, Site};
+use guardpost_shared::records::site::Site;
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,8 +34,9 @@ pub async fn handler(
     Path(site_id): Path<String>,
 ) -> AppResult<Json<Site>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
-    // Existence first, so another organisation's id answers 404 whatever the caller's rights.
-    let site = site::load(state.store.as_ref(), &principal.org, &id).await?;
-    authorize(&state, &principal, Permission::SITES_VIEW, Resource::Site(id)).await?;
+    // The decision reads the site first, so another organisation's id answers 404 whatever the
+    // caller's rights; the site it read is the answer.
+    let granted = authorize(&state, &principal, Permission::SITES_VIEW, Resource::Site(id)).await?;
+    let site = granted.into_site().ok_or(guardpost_shared::AppError::NotFound("site"))?;
     Ok(Json(site.record))
 }

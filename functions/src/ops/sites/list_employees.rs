@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize, holds};
+use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{SiteId, UserId};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem, path_id};
@@ -38,8 +38,8 @@ pub async fn handler(
     Params(page): Params<PageParams>,
 ) -> AppResult<Json<Paged<EmployeeView>>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
-    authorize(&state, &principal, Permission::SITE_EMPLOYEES_VIEW, Resource::Site(id)).await?;
-    let sensitive = holds(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE, Resource::Site(id)).await?;
+    let granted = authorize(&state, &principal, Permission::SITE_EMPLOYEES_VIEW, Resource::Site(id)).await?;
+    let sensitive = granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
     let query = Query::gsi1(keys::site_employees(&principal.org, &id)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
     let ids: Vec<UserId> =

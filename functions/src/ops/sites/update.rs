@@ -8,7 +8,7 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator};
 use guardpost_shared::http::{Body, Problem, path_id};
 use guardpost_shared::records::region;
-use guardpost_shared::records::site::{self, Address, Site, SiteKind, SiteStatus};
+use guardpost_shared::records::site::{Address, Site, SiteKind, SiteStatus};
 use guardpost_shared::store::Condition;
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
@@ -52,8 +52,9 @@ pub async fn handler(
     Body(req): Body<UpdateSiteRequest>,
 ) -> AppResult<Json<Site>> {
     let id = path_id(&site_id, "site", SiteId::parse)?;
-    let current = site::load(state.store.as_ref(), &principal.org, &id).await?;
-    authorize(&state, &principal, Permission::SITES_EDIT, Resource::Site(id)).await?;
+    // The site the decision read, with its version: the write below is conditional on it.
+    let granted = authorize(&state, &principal, Permission::SITES_EDIT, Resource::Site(id)).await?;
+    let current = granted.into_site().ok_or(AppError::NotFound("site"))?;
     let mut v = Validator::new();
     let name = v.check_opt("name", req.name.as_deref().map(Name::parse));
     let time_zone = v.check_opt("time_zone", req.time_zone.as_deref().map(TimeZone::parse));

@@ -8,7 +8,7 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::SiteId;
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
 use guardpost_shared::records::time_entry::TimeEntry;
-use guardpost_shared::records::{keys, site, sort_time};
+use guardpost_shared::records::{keys, sort_time};
 use guardpost_shared::store::{Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -39,7 +39,6 @@ pub async fn handler(
     Params(range): Params<RangeParams>,
 ) -> AppResult<Json<Paged<TimeEntry>>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
-    site::load(state.store.as_ref(), &principal.org, &site_id).await?;
     authorize(&state, &principal, Permission::TIME_ENTRIES_VIEW, Resource::Site(site_id)).await?;
     let (from, to) = range.window(state.now())?;
     let page = range.page();
