@@ -36,6 +36,8 @@ use crate::registry::{Access, OPERATIONS, Operation};
         (name = "time", description = "Clock in and out, breaks, time entries"),
         (name = "notifications", description = "The outbox: emails and SMS, and what became of them"),
         (name = "access", description = "Permissions and roles"),
+        (name = "client-access", description = "Clients' portal access to sites: invitations, sub-sites, revocation"),
+        (name = "client", description = "The client portal: what a client sees of their sites"),
         (name = "health"),
     )
 )]
@@ -55,7 +57,7 @@ impl Modify for BearerAuth {
 
 /// Operations whose answers carry a fresh secret: never stored by the idempotency layer (a retry
 /// of create-integration meets its unique name instead; a retried rotation rotates again).
-pub const ANSWERS_CARRY_SECRETS: &[&str] = &["create-integration", "rotate-integration-secret"];
+pub const ANSWERS_CARRY_SECRETS: &[&str] = &["create-integration", "rotate-integration-secret", "change-my-password"];
 
 /// The routes and OpenAPI document of some operations.
 /// With a state, each operation that needs a session also gets the `Idempotency-Key` layer;

@@ -14,7 +14,7 @@ use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 
-use crate::ops::employees::create::{commit, user_ops};
+use crate::ops::users::new::{commit, user_ops};
 
 #[derive(Debug, Clone)]
 pub struct NewOrganisation {
@@ -68,7 +68,8 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
     let administrator = RoleId::default_role("administrator");
     let assignment =
         Assignment::new(id, administrator, Scope::Org, "first administrator of the organisation", now, admin.id);
-    commit(state, user_ops(&slug, &admin, Some(hash), Some(assignment))?, before).await?;
+    let credential = guardpost_shared::records::user::Credential::new(Some(hash), now);
+    commit(state, user_ops(&slug, &admin, &credential, Some(assignment))?, before).await?;
     Ok(admin.id)
 }
 

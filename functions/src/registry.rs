@@ -84,6 +84,19 @@ pub const OPERATIONS: &[Operation] = &[
     ops::integrations::create::OPERATION,
     ops::integrations::rotate_secret::OPERATION,
     ops::auth::token::OPERATION,
+    ops::auth::change_password::OPERATION,
+    ops::client_access::create::OPERATION,
+    ops::client_access::list::OPERATION,
+    ops::client_access::get::OPERATION,
+    ops::client_access::update::OPERATION,
+    ops::client_access::delete::OPERATION,
+    ops::client_access::resend_invitation::OPERATION,
+    ops::client_access::get_sub_sites::OPERATION,
+    ops::client_access::set_sub_sites::OPERATION,
+    ops::client::schedule::OPERATION,
+    ops::client::timesheets::OPERATION,
+    ops::client::on_site::OPERATION,
+    ops::client::approve_timesheet::OPERATION,
 ];
 
 pub fn find(id: &str) -> Option<&'static Operation> {

@@ -222,6 +222,26 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// The token of the newest emailed link to `to` (after delivering the outbox).
+    pub async fn newest_link_to(&self, to: &str) -> String {
+        self.deliver_outbox().await;
+        let mail = self.emails_to(to).await;
+        let last = mail.last().unwrap_or_else(|| panic!("no email to {to}"));
+        token_in(&last.text)
+    }
+
     pub async fn login_as(&self, org: &str, login: &str, password: &str) -> Answer {
         self.call(Method::POST, "/v1/auth/login", None, Some(json!({"org": org, "login": login, "password": password})))
             .await
@@ -278,6 +298,17 @@ impl TestApp {
 }
 
 pub const SENDER: &str = "guardpost@guardpost.test";
+
+/// A name no other test uses (moto's sent mail is shared by every test of a run).
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// The token in an emailed link.
+pub fn token_in(text: &str) -> String {
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..].split_whitespace().next().expect("a token").to_owned()
+}
 
 /// The senders of a backend: files on SQLite; SES v2 and SNS on moto (with the sender identity
 /// verified) on DynamoDB.
@@ -398,8 +429,10 @@ async fn moto_data() -> Value {
 pub fn mailbox_emails(dir: &std::path::Path) -> Vec<Received> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
+    // File names start with the time they were written: sorted, oldest first.
+    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
         if path.extension().is_none_or(|e| e != "eml") {
             continue;
         }

@@ -4,6 +4,8 @@
 pub mod access;
 pub mod assignments;
 pub mod auth;
+pub mod client;
+pub mod client_access;
 pub mod employees;
 pub mod health;
 pub mod integrations;

@@ -72,6 +72,20 @@ impl Scope {
     }
 }
 
+impl Assignment {
+    /// Whether the assignment covers the target: its scope does, and the target is not one of
+    /// the sub-sites it hides (a user target: through a site it does not hide).
+    pub fn covers(&self, target: &Target) -> bool {
+        let shown = |site: &SiteFacts| self.scope.covers_site(site) && !self.hidden_sites.contains(&site.id);
+        match target {
+            _ if self.hidden_sites.is_empty() => self.scope.covers(target),
+            Target::Site(site) => shown(site),
+            Target::User { sites, .. } => sites.iter().any(shown),
+            other => self.scope.covers(other),
+        }
+    }
+}
+
 /// Who asks.
 #[derive(Clone, Copy, Debug)]
 pub struct Subject<'a> {
@@ -236,7 +250,7 @@ pub fn decide(subject: &Subject<'_>, permission: &str, target: &Target, now: Dat
         .iter()
         .map(|a| {
             let mut bearing = bearing(subject, a, info, now);
-            if bearing == Bearing::Grants && !a.scope.covers(target) {
+            if bearing == Bearing::Grants && !a.covers(target) {
                 bearing = Bearing::OutOfScope;
             }
             Considered {
@@ -283,20 +297,20 @@ pub fn decide(subject: &Subject<'_>, permission: &str, target: &Target, now: Dat
     Decision::deny(reason, detail, considered)
 }
 
-/// Where a permission takes effect for a subject: the union of the scopes of the assignments
-/// that give it. Listings use it to show only what is in scope.
+/// Where a permission takes effect for a subject: the union of what the assignments that give
+/// it cover. Listings use it to show only what is in scope.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Coverage {
     pub org: bool,
-    pub scopes: Vec<Scope>,
+    pub grants: Vec<Assignment>,
 }
 
 impl Coverage {
     pub fn is_empty(&self) -> bool {
-        !self.org && self.scopes.is_empty()
+        !self.org && self.grants.is_empty()
     }
     pub fn covers(&self, target: &Target) -> bool {
-        self.org || self.scopes.iter().any(|s| s.covers(target))
+        self.org || self.grants.iter().any(|a| a.covers(target))
     }
 }
 
@@ -306,13 +320,9 @@ pub fn coverage(subject: &Subject<'_>, permission: &str, now: DateTime<Utc>) -> 
         return Coverage::default();
     }
     if subject.user.is_superuser && subject.user.kind != UserKind::Integration {
-        return Coverage { org: true, scopes: vec![] };
+        return Coverage { org: true, grants: vec![] };
     }
-    let scopes: Vec<Scope> = subject
-        .assignments
-        .iter()
-        .filter(|a| bearing(subject, a, info, now) == Bearing::Grants)
-        .map(|a| a.scope.clone())
-        .collect();
-    Coverage { org: scopes.contains(&Scope::Org), scopes }
+    let grants: Vec<Assignment> =
+        subject.assignments.iter().filter(|a| bearing(subject, a, info, now) == Bearing::Grants).cloned().collect();
+    Coverage { org: grants.iter().any(|a| a.scope == Scope::Org), grants }
 }

@@ -57,6 +57,16 @@ permissions! {
     EMPLOYEES_CREATE = "employees:create",
     EMPLOYEES_TERMINATE = "employees:terminate",
     EMPLOYEES_VIEW_SENSITIVE = "employees:view-sensitive",
+    EMPLOYEES_MODIFY = "employees:modify",
+    EMPLOYEES_RESET_PASSWORD = "employees:reset-password",
+    CLIENT_ACCESS_VIEW = "client-access:view",
+    CLIENT_ACCESS_CREATE = "client-access:create",
+    CLIENT_ACCESS_EDIT = "client-access:edit",
+    CLIENT_ACCESS_REVOKE = "client-access:revoke",
+    CLIENT_DASHBOARD_VIEW = "client-dashboard:view",
+    CLIENT_SCHEDULE_VIEW = "client-schedule:view",
+    CLIENT_TIMESHEETS_VIEW = "client-timesheets:view",
+    CLIENT_TIMESHEETS_MAINTAIN = "client-timesheets:maintain",
     SHIFTS_VIEW = "shifts:view",
     SHIFTS_CREATE = "shifts:create",
     TIME_CLOCK = "time:clock",
@@ -108,6 +118,10 @@ impl Granted {
     /// The site the decision read (base table, with its version), for a site resource.
     pub fn into_site(self) -> Option<Versioned<Site>> {
         self.site
+    }
+
+    pub fn site(&self) -> Option<&Versioned<Site>> {
+        self.site.as_ref()
     }
 
     /// Whether the caller also holds `permission` on the same target (e.g. to see sensitive
@@ -308,9 +322,19 @@ pub async fn authorize(
     if decision.allowed {
         usage::record(state, principal, &decision).await;
         Ok(Granted { permission, resource, target: facts.target, site: facts.site })
+    } else if hidden_from_client(principal, &facts.target, state.now()) {
+        Err(AppError::NotFound("site"))
     } else {
         Err(refusal(permission, &decision))
     }
+}
+
+/// A client user sees the sites their accesses reach and nothing else: any other site (a
+/// sub-site set to "No" included) answers exactly as a site that does not exist.
+fn hidden_from_client(principal: &Principal, target: &Target, now: chrono::DateTime<chrono::Utc>) -> bool {
+    principal.user.kind == crate::records::user::UserKind::Client
+        && matches!(target, Target::Site(_))
+        && !principal.access.assignments.iter().any(|a| a.validity(now) == role::Validity::InEffect && a.covers(target))
 }
 
 /// The caller reading themselves (`self:read`): allowed unless they are terminated or, for an

@@ -25,6 +25,9 @@ pub struct Principal {
     /// The roles the assignments name, read by the first decision of the request and reused by
     /// the others (never across requests).
     pub roles: std::sync::Arc<crate::access::RolesCache>,
+    /// The session may only change the password (the user must change it): every extractor
+    /// but the password change's refuses it.
+    pub password_change_only: bool,
 }
 
 impl Principal {
@@ -75,5 +78,6 @@ pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) ->
     {
         return Err(ended());
     }
-    Ok(Principal { org, user, session_id, access, ip, roles: Default::default() })
+    let password_change_only = session.password_change_only;
+    Ok(Principal { org, user, session_id, access, ip, roles: Default::default(), password_change_only })
 }

@@ -80,6 +80,16 @@ pub struct Phone {
     #[schema(value_type = String, example = "+14165550123")]
     pub number: PhoneE164,
     pub sms_enabled: bool,
+    /// SecurityTrax: a private number never shows in the employee directory, whoever asks.
+    /// (Records written before the flag existed read as not private.)
+    #[serde(default)]
+    pub private: bool,
+}
+
+impl Phone {
+    pub fn new(number: PhoneE164, sms_enabled: bool) -> Self {
+        Self { number, sms_enabled, private: false }
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,10 @@ macro_rules! ulid_id {
             pub fn from_ulid(id: ulid::Ulid) -> Self {
                 Self(id)
             }
+            /// When the id was made (a ULID carries its creation time, to the millisecond).
+            pub fn timestamp(&self) -> std::time::SystemTime {
+                self.0.datetime()
+            }
         }
 
         impl fmt::Display for $name {
@@ -74,6 +78,10 @@ ulid_id!(
 ulid_id!(
     /// A role assignment: one user, one role, one scope.
     AssignmentId
+);
+ulid_id!(
+    /// A file kept for a user (licence, certification, picture).
+    FileId
 );
 
 /// A role: the fixed slug of a default role (`administrator`, `guard`, ...) or the ULID of a

@@ -7,7 +7,9 @@ mod text;
 mod time_zone;
 
 pub use contact::{Email, Phone, PhoneE164};
-pub use ids::{AssignmentId, IdError, OrgSlug, RegionId, RoleId, SessionId, ShiftId, SiteId, TimeEntryId, UserId};
+pub use ids::{
+    AssignmentId, FileId, IdError, OrgSlug, RegionId, RoleId, SessionId, ShiftId, SiteId, TimeEntryId, UserId,
+};
 pub use text::{BoundedText, Comment, Name, Secret, ShortText, Tag, Username};
 pub use time_zone::TimeZone;
 

@@ -45,19 +45,46 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
+/// The caller of a request, whatever their session may do.
+async fn caller(parts: &mut Parts, state: &AppState) -> Result<Principal, AppError> {
+    // A layer that already checked this request's session (idempotency) hands it on, so the
+    // session and user are read once per request.
+    if let Some(principal) = parts.extensions.get::<Principal>() {
+        return Ok(principal.clone());
+    }
+    let token =
+        bearer(parts).ok_or(AppError::Unauthenticated("send an access token: Authorization: Bearer <token>"))?;
+    let principal = authenticate(state, token, client_ip(parts)).await?;
+    tracing::Span::current().record("user", tracing::field::display(principal.user.id));
+    Ok(principal)
+}
+
+/// A live session that may do anything its user's rights allow: a session that may only
+/// change the password is refused (`403 password-change-required`).
 impl FromRequestParts<AppState> for Principal {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // A layer that already checked this request's session (idempotency) hands it on, so the
-        // session and user are read once per request.
-        if let Some(principal) = parts.extensions.get::<Principal>() {
-            return Ok(principal.clone());
+        let principal = caller(parts, state).await?;
+        if principal.password_change_only {
+            return Err(AppError::Denied {
+                kind: "password-change-required",
+                detail: "change your password first: POST /v1/me/password".into(),
+            });
         }
-        let token =
-            bearer(parts).ok_or(AppError::Unauthenticated("send an access token: Authorization: Bearer <token>"))?;
-        let principal = authenticate(state, token, client_ip(parts)).await?;
-        tracing::Span::current().record("user", tracing::field::display(principal.user.id));
         Ok(principal)
+    }
+}
+
+/// The caller of the password change: any live session, including one that may only change
+/// the password. Only `POST /v1/me/password` takes it.
+#[derive(Debug)]
+pub struct PasswordChanger(pub Principal);
+
+impl FromRequestParts<AppState> for PasswordChanger {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        caller(parts, state).await.map(Self)
     }
 }

@@ -76,3 +76,14 @@ where
         serde_json::from_slice(&bytes).map(|v| Self(Some(v))).map_err(|e| AppError::Malformed(e.to_string()))
     }
 }
+
+/// For PATCH bodies (JSON merge patch): tells an absent field (`None`, left as it is) from an
+/// explicit `null` (`Some(None)`, cleared). Use with `#[serde(default, deserialize_with =
+/// "guardpost_shared::http::present")]` on an `Option<Option<T>>`.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

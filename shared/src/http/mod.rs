@@ -9,8 +9,8 @@ pub mod problem;
 pub mod query;
 pub mod respond;
 
-pub use auth::{ClientInfo, ClientIp};
-pub use json::{Body, OptionalBody};
+pub use auth::{ClientInfo, ClientIp, PasswordChanger};
+pub use json::{Body, OptionalBody, present};
 pub use page::{PageParams, Paged};
 pub use problem::Problem;
 pub use query::Params;

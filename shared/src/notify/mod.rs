@@ -14,6 +14,7 @@ pub mod deliver;
 pub mod dispatcher;
 pub mod mailbox;
 pub mod render;
+mod temporary;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -27,15 +28,26 @@ use crate::store::{Condition, IndexKey, Item, Key, TxOp};
 
 pub const KIND: &str = "outbox";
 
-/// What to send. The first three are resolved at delivery (recipients, links); the last two
+/// What to send. The first four are resolved at delivery (recipients, links); the last two
 /// are one message to one address.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
-    /// A new employee's invitation to set a password.
+    /// A new user's invitation to set a password (an employee's welcome, a client's invitation
+    /// to the portal).
     Welcome {
         #[schema(value_type = String)]
         user_id: UserId,
+        /// The credential's link generation it was asked for at: a newer invitation or a password
+        /// set since makes it void (messages from before generations existed carry 0).
+        #[serde(default)]
+        generation: u32,
+    },
+    /// A temporary password, made and set at delivery, which must be changed at the next login.
+    TemporaryPassword {
+        #[schema(value_type = String)]
+        user_id: UserId,
+        generation: u32,
     },
     /// A password reset link.
     PasswordReset {

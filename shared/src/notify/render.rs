@@ -13,7 +13,7 @@ use crate::domain::{OrgSlug, UserId};
 use crate::error::AppError;
 use crate::records::org::Organisation;
 use crate::records::site::Site;
-use crate::records::user::{SiteAssignment, User};
+use crate::records::user::{Credential, SiteAssignment, User};
 use crate::records::{get, item, keys};
 use crate::store::{Condition, Key, Query, Store, read_all};
 
@@ -49,6 +49,10 @@ pub struct PasswordToken {
     pub user_id: UserId,
     pub purpose: TokenPurpose,
     pub expires_at: DateTime<Utc>,
+    /// The credential's link generation when the link was made; it works only while the
+    /// credential is still at that generation.
+    #[serde(default)]
+    pub generation: u32,
 }
 
 pub fn token_key(org: &OrgSlug, secret_hash: &str) -> Key {
@@ -79,8 +83,13 @@ pub async fn render(ctx: &Context<'_>, org: &OrgSlug, message: &Message) -> Resu
             Ok(Rendered::Email(Email { to: to.clone(), subject: subject.clone(), text: text.clone() }))
         }
         Message::Sms { to, text } => Ok(Rendered::Sms { to: to.clone(), text: text.clone() }),
-        Message::Welcome { user_id } => password_link(ctx, org, user_id, TokenPurpose::Welcome).await,
-        Message::PasswordReset { user_id } => password_link(ctx, org, user_id, TokenPurpose::Reset).await,
+        Message::Welcome { user_id, generation } => {
+            password_link(ctx, org, user_id, TokenPurpose::Welcome, Some(*generation)).await
+        }
+        Message::PasswordReset { user_id } => password_link(ctx, org, user_id, TokenPurpose::Reset, None).await,
+        Message::TemporaryPassword { user_id, generation } => {
+            super::temporary::render(ctx, org, user_id, *generation).await
+        }
         Message::UnplannedClockIn { site_id, employee_id, at, .. } => {
             let site = get::<Site>(ctx.store, &keys::site(org, site_id)).await?.map(|v| v.record);
             let employee = get::<User>(ctx.store, &keys::user(org, employee_id)).await?.map(|v| v.record);
@@ -164,40 +173,81 @@ async fn site_managers(
     Ok(managers)
 }
 
+/// The user, their credential and the organisation's name, for an account email; `Err` holds
+/// why nothing can be sent.
+pub(super) struct Account {
+    pub user: User,
+    pub email: String,
+    pub credential: crate::records::Versioned<Credential>,
+    pub org_name: String,
+}
+
+pub(super) async fn account(
+    ctx: &Context<'_>,
+    org: &OrgSlug,
+    user_id: &UserId,
+) -> Result<Result<Account, String>, AppError> {
+    let wanted = [keys::user(org, user_id), keys::credential(org, user_id), keys::org(org)];
+    let items = ctx.store.batch_get(&wanted).await?;
+    let find = |key: &Key| items.iter().find(|i| &i.key == key);
+    let Some(user) = find(&wanted[0]).map(|i| i.parse::<User>()).transpose()? else {
+        return Ok(Err("the user no longer exists".into()));
+    };
+    let Some(email) = user.email.as_ref().map(|e| e.as_str().to_owned()) else {
+        return Ok(Err("the user has no email address".into()));
+    };
+    let credential = match find(&wanted[1]) {
+        Some(i) => crate::records::Versioned { record: i.parse::<Credential>()?, version: i.version },
+        None => return Ok(Err("the user has no credential".into())),
+    };
+    let org_name =
+        find(&wanted[2]).map(|i| i.parse::<Organisation>()).transpose()?.map_or_else(|| org.to_string(), |o| o.name);
+    Ok(Ok(Account { user, email, credential, org_name }))
+}
+
 /// Makes a single-use link for the user (stored as a hash, expiring) and the email carrying it.
+/// An invitation asked for at an older generation of the credential is void: a newer one was
+/// sent, or a password was set since.
 async fn password_link(
     ctx: &Context<'_>,
     org: &OrgSlug,
     user_id: &UserId,
     purpose: TokenPurpose,
+    asked_at: Option<u32>,
 ) -> Result<Rendered, AppError> {
-    let Some(user) = get::<User>(ctx.store, &keys::user(org, user_id)).await?.map(|v| v.record) else {
-        return Ok(Rendered::Nothing("the user no longer exists".into()));
+    let Account { user, email, credential, org_name } = match account(ctx, org, user_id).await? {
+        Ok(a) => a,
+        Err(why) => return Ok(Rendered::Nothing(why)),
     };
-    let Some(email) = user.email.clone() else {
-        return Ok(Rendered::Nothing("the user has no email address".into()));
-    };
-    let org_name = get::<Organisation>(ctx.store, &keys::org(org))
-        .await?
-        .map(|v| v.record.name)
-        .unwrap_or_else(|| org.to_string());
+    let generation = credential.record.link_generation;
+    if asked_at.is_some_and(|g| g != generation) {
+        return Ok(Rendered::Nothing("superseded: a newer invitation was sent, or a password was set".into()));
+    }
     let secret = URL_SAFE_NO_PAD.encode(ctx.random.bytes(32));
     let hours = if purpose == TokenPurpose::Welcome { WELCOME_TTL_HOURS } else { RESET_TTL_HOURS };
     let expires_at = ctx.now + Duration::hours(hours);
-    let token = PasswordToken { user_id: *user_id, purpose, expires_at };
+    let token = PasswordToken { user_id: *user_id, purpose, expires_at, generation };
     let token_item =
         item(token_key(org, &hash_secret(&secret)), TOKEN_KIND, &token)?.expiring_at(expires_at.timestamp());
     ctx.store.put(token_item, Condition::NotExists).await?;
     let link = format!("{}/set-password?token={org}.{secret}", ctx.public_url.trim_end_matches('/'));
-    let (subject, text) = match purpose {
-        TokenPurpose::Welcome => (
-            format!("Welcome to {org_name}: set your password"),
+    let api = format!("API: POST /v1/auth/set-password with {{\"token\": \"{org}.{secret}\", \"password\": \"...\"}}");
+    let (subject, text) = match (purpose, user.kind) {
+        (TokenPurpose::Welcome, crate::records::user::UserKind::Client) => (
+            format!("{org_name} invites you to its client portal"),
             format!(
-                "Hello {},\n\n{org_name} has created your guardpost account (organisation \"{org}\").\nSet your password here within {hours} hours; the link works once:\n\n{link}\n\nAPI: POST /v1/auth/set-password with {{\"token\": \"{org}.{secret}\", \"password\": \"...\"}}\n",
+                "Hello {},\n\n{org_name} has given you access to its client portal (organisation \"{org}\"), where you can follow the activity at your sites.\nYour login is this email address. Choose your password here within {hours} hours; the link works once:\n\n{link}\n\n{api}\n",
                 user.first_name
             ),
         ),
-        TokenPurpose::Reset => (
+        (TokenPurpose::Welcome, _) => (
+            format!("Welcome to {org_name}: set your password"),
+            format!(
+                "Hello {},\n\n{org_name} has created your guardpost account (organisation \"{org}\").\nSet your password here within {hours} hours; the link works once:\n\n{link}\n\n{api}\n",
+                user.first_name
+            ),
+        ),
+        (TokenPurpose::Reset, _) => (
             format!("Reset your {org_name} password"),
             format!(
                 "Hello {},\n\nSomeone asked to reset your guardpost password. If it was you, set a new one within {hours} hour(s); the link works once:\n\n{link}\n\nIf it was not you, ignore this email: your password stays as it is.\n",
@@ -205,5 +255,5 @@ async fn password_link(
             ),
         ),
     };
-    Ok(Rendered::Email(Email { to: email.as_str().to_owned(), subject, text }))
+    Ok(Rendered::Email(Email { to: email, subject, text }))
 }

@@ -176,3 +176,36 @@ pub fn integration_name(org: &OrgSlug, name: &str) -> Key {
 pub fn client_secret(org: &OrgSlug, user: &UserId) -> Key {
     Key::new(user_items(org, user), "CLIENTSECRET")
 }
+
+/// GSI1 of a user who reports to `manager`: the people directly below a manager (the directory's
+/// hierarchy).
+pub fn reports_to(org: &OrgSlug, manager: &UserId) -> String {
+    format!("{}#REPORTS#{manager}", t(org))
+}
+
+/// When the user last logged in.
+pub fn last_login(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "LASTLOGIN")
+}
+
+/// A client user's portal access, in their own partition; GSI1 lists it under its site.
+pub fn client_access(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "CLIENTACCESS")
+}
+pub fn site_clients(org: &OrgSlug, site: &SiteId) -> String {
+    format!("{}#SITE#{site}#CLIENTS", t(org))
+}
+pub fn site_client_index(org: &OrgSlug, site: &SiteId, user: &UserId) -> IndexKey {
+    IndexKey::new(site_clients(org, site), user.to_string())
+}
+
+/// What a user wants to be told of, and how.
+pub fn notification_preferences(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "NOTIFYPREFS")
+}
+
+/// Files of a user (licences, certifications, pictures), by id.
+pub const FILE_PREFIX: &str = "FILE#";
+pub fn user_file(org: &OrgSlug, user: &UserId, file: &crate::domain::FileId) -> Key {
+    Key::new(user_items(org, user), format!("{FILE_PREFIX}{file}"))
+}

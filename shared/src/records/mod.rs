@@ -3,6 +3,7 @@
 //! store calls that read or write it.
 
 pub mod audit;
+pub mod client_access;
 pub mod keys;
 pub mod org;
 pub mod region;

@@ -118,6 +118,11 @@ pub struct Assignment {
     pub created_at: DateTime<Utc>,
     #[schema(value_type = String)]
     pub created_by: UserId,
+    /// For a master site's scope: the sub-sites it does not cover (a client access set to "No"
+    /// for them). A sub-site added later is covered until someone hides it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub hidden_sites: Vec<SiteId>,
 }
 
 /// Where an assignment stands at an instant.
@@ -148,6 +153,7 @@ impl Assignment {
             reason: reason.into(),
             created_at: at,
             created_by: by,
+            hidden_sites: Vec::new(),
         }
     }
 

@@ -21,6 +21,10 @@ pub struct Session {
     pub revoked_reason: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Started by a user who must change their password: the session may do nothing else
+    /// (`POST /v1/me/password`). Sessions from before the flag existed read as full ones.
+    #[serde(default)]
+    pub password_change_only: bool,
 }
 
 impl Session {

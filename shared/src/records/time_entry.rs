@@ -44,6 +44,16 @@ pub struct TimeEntry {
     pub clock_in_note: Option<String>,
     pub clock_out_location: Option<Location>,
     pub clock_out_note: Option<String>,
+    /// A client's approval of the closed entry (ClickTime's timesheet "Maintain").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Approval {
+    pub at: DateTime<Utc>,
+    #[schema(value_type = String)]
+    pub by: UserId,
 }
 
 impl TimeEntry {

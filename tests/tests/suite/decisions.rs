@@ -86,16 +86,14 @@ fn synthetic_user(kind: UserKind, template: &User) -> User {
 }
 
 fn assignment(role: &RoleId, scope: Scope, now: chrono::DateTime<chrono::Utc>, by: UserId) -> Assignment {
-    Assignment {
-        id: guardpost_shared::domain::AssignmentId::from_ulid(ulid::Ulid::new()),
-        role_id: role.clone(),
+    Assignment::new(
+        guardpost_shared::domain::AssignmentId::from_ulid(ulid::Ulid::new()),
+        role.clone(),
         scope,
-        valid_from: None,
-        valid_until: None,
-        reason: "table".into(),
-        created_at: now,
-        created_by: by,
-    }
+        "table",
+        now,
+        by,
+    )
 }
 
 async fn every_default_role_permission_and_scope_relation_decides_as_the_table_says(backend: Backend) {

@@ -39,7 +39,7 @@ async fn an_employee_is_created_with_every_field(backend: Backend) {
     let read = app.get(&format!("/v1/employees/{id}"), &admin.access_token).await.expect(200).body;
     assert_eq!(
         read["main_phone"],
-        json!({"number": "+14165550199", "sms_enabled": true}),
+        json!({"number": "+14165550199", "sms_enabled": true, "private": false}),
         "phones are stored as E.164"
     );
     assert_eq!(read["other_phone"]["number"], "+442079460958");

@@ -74,6 +74,14 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
         .id();
     let integration = app.post("/v1/integrations", &acme, json!({"name": "Acme feed"})).await.expect(201);
     let integration = integration.body["user_id"].as_str().unwrap().to_owned();
+    let client = json!({"first_name": "Cli", "last_name": "Ent", "email": "client@acme.example", "role_id": "client"});
+    let client = app.post(&format!("/v1/sites/{site}/client-accesses"), &acme, client).await.expect(201).id();
+    let guard_token = app.login("aguard", "correct-horse-battery-7").await.access_token;
+    app.clock(&guard_token, &site, "clock-in").await.expect(201);
+    let entry = app.get(&format!("/v1/sites/{site}/time-entries"), &acme).await.expect(200).body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let g = app.other_org_admin().await;
 
@@ -85,6 +93,8 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
             "assignment_id" => assignment.clone(),
             "user_id" if op == "rotate-integration-secret" => integration.clone(),
             "user_id" | "employee_id" => guard.clone(),
+            "client_access_id" => client.clone(),
+            "time_entry_id" => entry.clone(),
             other => panic!("{op}: no id for {{{other}}}; add one to this walk"),
         }
     };
@@ -97,6 +107,11 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
             "create-role-assignment" => json!({"role_id": "guard", "scope": {"type": "org"}, "reason": "x"}),
             "set-superuser" => json!({"superuser": true, "reason": "x"}),
             "terminate-employee" => json!({"reason": "x"}),
+            "create-client-access" => {
+                json!({"first_name": "A", "last_name": "B", "email": "b@globex.example", "role_id": "client"})
+            }
+            "update-client-access" => json!({"last_name": "Mine now"}),
+            "set-client-sub-sites" => json!({ site.clone(): false }),
             _ => return None,
         })
     };
@@ -115,7 +130,9 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
         assert_eq!(answer.body, control.body, "{}: another organisation's id must look like no id at all", op.id);
         walked += 1;
     }
-    assert_eq!(walked, 24, "every route with an id in its path");
+    // The walk covers every route with an id in its path as the registry grows: a new kind of id
+    // stops it above (no id for it) until the walk is taught where to find a real one.
+    assert!(walked >= 36, "{walked} routes walked");
     // Ids in the query.
     let explain = app.get(&format!("/v1/access/explain?user_id={guard}&permission=sites:view"), &g).await.expect(404);
     assert_eq!(explain.problem_type(), "not-found");

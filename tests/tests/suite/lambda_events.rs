@@ -59,8 +59,22 @@ const RUNS: &[(&str, u16)] = &[
     ("issue-client-token", 200),
     ("rotate-integration-secret", 201),
     ("terminate-employee", 200),
+    ("create-client-access", 201),
+    ("list-client-accesses", 200),
+    ("get-client-access", 200),
+    ("update-client-access", 200),
+    ("get-client-sub-sites", 200),
+    ("set-client-sub-sites", 200),
+    ("resend-client-invitation", 200),
+    ("list-client-schedule", 200),
+    ("list-client-timesheets", 200),
+    ("list-client-on-site", 200),
+    ("approve-client-timesheet", 200),
+    ("delete-client-access", 204),
     ("refresh-token", 200),
     ("logout", 204),
+    // Last: it ends every session of the administrator.
+    ("change-my-password", 200),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,7 +106,18 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
     let role = app.post("/v1/roles", &token, body).await.expect(201).id();
     let integration =
         app.post("/v1/integrations", &token, json!({"name": "Seed feed", "role_id": role})).await.expect(201);
+    let mall = app
+        .create_site(&token, json!({"name": "Seed mall", "kind": "master", "region_id": region, "time_zone": "UTC"}))
+        .await;
+    let sub_site =
+        app.create_site(&token, json!({"name": "Seed mall east", "parent_site_id": mall, "time_zone": "UTC"})).await;
+    let client =
+        json!({"first_name": "Seed", "last_name": "Client", "email": "seed.client@demo.example", "role_id": "client"});
+    let client = app.post(&format!("/v1/sites/{mall}/client-accesses"), &token, client).await.expect(201).id();
+    let clocked_at = site.clone();
     let replacements = [
+        ("REPLACE_WITH_CLIENT_ACCESS_ID", client),
+        ("REPLACE_WITH_SUB_SITE_ID", sub_site),
         ("REPLACE_WITH_USER_ID", user),
         ("REPLACE_WITH_ASSIGNMENT_ID", assignment),
         ("REPLACE_WITH_ROLE_ID", role),
@@ -122,6 +147,11 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
             let link = &mail.first().expect("a welcome email").text;
             let token = link[link.find("token=").unwrap() + 6..].split_whitespace().next().unwrap().to_owned();
             text = text.replace("REPLACE_WITH_SET_PASSWORD_TOKEN", &token);
+        }
+        if text.contains("REPLACE_WITH_TIME_ENTRY_ID") {
+            // The entry the clock-in and clock-out events made at the seeded site.
+            let entries = app.get(&format!("/v1/sites/{clocked_at}/time-entries"), &token).await.expect(200);
+            text = text.replace("REPLACE_WITH_TIME_ENTRY_ID", entries.body["items"][0]["id"].as_str().unwrap());
         }
         assert!(!text.contains("REPLACE_WITH"), "{operation}: a placeholder is left");
 

@@ -6,6 +6,7 @@
 
 mod access;
 mod auth;
+mod client_access;
 mod consistency;
 mod decisions;
 mod employees;
@@ -16,4 +17,5 @@ mod notifications;
 mod roles;
 mod sites;
 mod timekeeping;
+mod upgrade;
 mod walkthrough;

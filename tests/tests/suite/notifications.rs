@@ -7,7 +7,7 @@ use guardpost_shared::domain::OrgSlug;
 use guardpost_shared::notify::deliver::{Outcome, deliver};
 use guardpost_shared::notify::{OutboxItem, outbox_pk};
 use guardpost_shared::store::Query;
-use guardpost_tests::{Backend, TestApp, on_both_stores};
+use guardpost_tests::{Backend, TestApp, on_both_stores, token_in, unique};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -19,16 +19,6 @@ on_both_stores!(
     sms_are_capped_per_number_and_the_excess_is_listed_as_failed,
     a_replayed_stream_batch_sends_nothing_twice,
 );
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", ulid::Ulid::new().to_string().to_lowercase())
-}
-
-/// The token in an emailed link.
-fn token_in(text: &str) -> String {
-    let start = text.find("token=").expect("a link with a token") + "token=".len();
-    text[start..].split_whitespace().next().unwrap().to_owned()
-}
 
 async fn create(app: &TestApp, token: &str, body: Value) -> String {
     app.post("/v1/employees", token, body).await.expect(201).id()

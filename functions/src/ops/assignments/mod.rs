@@ -253,6 +253,7 @@ async fn check_addition(
         reason: reason.into_inner(),
         created_at: now,
         created_by: principal.user.id,
+        hidden_sites: Vec::new(),
     })
 }
 

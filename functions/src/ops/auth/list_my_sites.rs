@@ -1,15 +1,17 @@
 //! `GET /v1/me/sites`: the sites the caller is assigned to, each with whether the caller is
-//! clocked in or on a break there.
+//! clocked in or on a break there; for a client user, the sites their portal access reaches.
 
 use axum::Json;
 use axum::extract::State;
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::Problem;
+use guardpost_shared::records::client_access;
 use guardpost_shared::records::keys;
 use guardpost_shared::records::site::{self, Site};
 use guardpost_shared::records::time_entry::{self, ClockState};
 use guardpost_shared::records::user::SiteAssignment;
+use guardpost_shared::records::user::UserKind;
 use guardpost_shared::store::{MAX_BATCH_GET, Query, read_all};
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
@@ -82,6 +84,9 @@ impl ClockStatus {
 #[utoipa::path(get, path = "/v1/me/sites", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = MySites), (status = 401, body = Problem)))]
 pub async fn handler(State(state): State<AppState>, principal: Principal) -> AppResult<Json<MySites>> {
+    if principal.user.kind == UserKind::Client {
+        return client_sites(&state, &principal).await;
+    }
     guardpost_shared::access::authorize_self(&state, &principal).await?;
     let query = Query::table(keys::user_items(&principal.org, &principal.user.id)).prefix(keys::SITE_ASSIGNMENT_PREFIX);
     let mut site_keys = Vec::new();
@@ -104,5 +109,17 @@ pub async fn handler(State(state): State<AppState>, principal: Principal) -> App
     }
     sites.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     let items = sites.into_iter().map(|site| MySite { clock: ClockStatus::at(&site, clock.as_ref()), site }).collect();
+    Ok(Json(MySites { items }))
+}
+
+/// A client user's sites: those their accesses reach (a master site with its sub-sites, less
+/// the ones set to "No"); clients do not clock in.
+async fn client_sites(state: &AppState, principal: &Principal) -> AppResult<Json<MySites>> {
+    let store = state.store.as_ref();
+    let (_, sites) = tokio::try_join!(
+        guardpost_shared::access::authorize_self(state, principal),
+        client_access::visible_sites(store, &principal.org, &principal.access, state.now())
+    )?;
+    let items = sites.into_iter().map(|site| MySite { clock: ClockStatus::at(&site, None), site }).collect();
     Ok(Json(MySites { items }))
 }

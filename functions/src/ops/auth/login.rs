@@ -3,7 +3,8 @@
 //! Four store round trips on success: the login name and its recent attempts (one batch get),
 //! counting this attempt (one conditional put, before the password is checked, so parallel
 //! guesses are all counted), the user and credential (one batch get), and one transaction
-//! writing the session and the login activity and clearing the count. Unknown logins and wrong
+//! writing the session, the login activity and the last-login time and clearing the count. A
+//! user who must change their password gets a session that may do nothing else. Unknown logins and wrong
 //! passwords get the same answer after the same work; 10 attempts within 15 minutes lock the
 //! login name, known or not, until the oldest leaves the window.
 
@@ -13,7 +14,7 @@ use chrono::Duration;
 use guardpost_shared::auth::password;
 use guardpost_shared::domain::{OrgSlug, Secret, UserId};
 use guardpost_shared::http::{Body, ClientInfo, Problem};
-use guardpost_shared::records::user::{self, Credential, LoginFailures, LoginName, LoginOutcome, User};
+use guardpost_shared::records::user::{self, Credential, LastLogin, LoginFailures, LoginName, LoginOutcome, User};
 use guardpost_shared::records::{Versioned, item, keys};
 use guardpost_shared::store::{Condition, Item, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -81,6 +82,7 @@ pub async fn handler(
         Some((_, Credential { password_hash: Some(hash), .. })) => Some(hash.clone()),
         _ => None,
     };
+    let must_change = found.as_ref().is_some_and(|(_, c)| c.must_change);
     let verified = password::verify_off_thread(req.password.into_exposed(), stored_hash).await;
     let user = found.map(|(u, _)| u);
     let outcome = match (&user, verified) {
@@ -92,13 +94,15 @@ pub async fn handler(
     let activity = activity_item(&state, &org, user.as_ref().map(|u| &u.id), &login, outcome, &client)?;
     match (outcome, user) {
         (LoginOutcome::Success, Some(user)) => {
-            let (session, refresh) = new_session(&state, &org, &user, &client);
+            let (session, refresh) = new_session(&state, &org, &user, &client, must_change);
+            let last = LastLogin { at: state.now() };
             state
                 .store
                 .transact(vec![
                     TxOp::put(session_item(&org, &session, 1)?, Condition::NotExists),
                     TxOp::put(activity, Condition::None),
                     TxOp::Delete { key: keys::login_failures(&org, &login), condition: Condition::None },
+                    TxOp::put(item(keys::last_login(&org, &user.id), user::LAST_LOGIN_KIND, &last)?, Condition::None),
                 ])
                 .await?;
             tracing::info!(org = %org, user = %user.id, "login succeeded");
@@ -116,7 +120,7 @@ fn nobody() -> UserId {
     UserId::from_ulid(Default::default())
 }
 
-async fn read_login(
+pub(crate) async fn read_login(
     state: &AppState,
     org: &OrgSlug,
     login: &str,
@@ -148,7 +152,7 @@ async fn read_user(state: &AppState, org: &OrgSlug, id: &UserId) -> AppResult<Op
 /// Counts this attempt against the login name, or refuses it when the name is locked. The
 /// write is conditional on the version read and retried on a race, so every concurrent attempt
 /// is counted. A successful login clears the count.
-async fn reserve_attempt(
+pub(crate) async fn reserve_attempt(
     state: &AppState,
     org: &OrgSlug,
     login: &str,

@@ -1,5 +1,6 @@
 //! Login, token refresh, logout and the caller's own views.
 
+pub mod change_password;
 pub mod forgot_password;
 pub mod get_me;
 pub mod list_my_sites;
@@ -23,4 +24,7 @@ pub struct TokenResponse {
     /// Always `Bearer`.
     pub token_type: &'static str,
     pub expires_in: i64,
+    /// The user must change their password: until they do (`POST /v1/me/password` with this
+    /// access token), every other request answers `403 password-change-required`.
+    pub password_change_required: bool,
 }

@@ -28,10 +28,18 @@ pub fn tokens(
         refresh_token: refresh.reveal(),
         token_type: "Bearer",
         expires_in: ACCESS_TTL_SECS,
+        password_change_required: session.password_change_only,
     })
 }
 
-pub fn new_session(state: &AppState, org: &OrgSlug, user: &User, client: &ClientInfo) -> (Session, RefreshToken) {
+/// A new session; `password_change_only` for a user who must change their password first.
+pub fn new_session(
+    state: &AppState,
+    org: &OrgSlug,
+    user: &User,
+    client: &ClientInfo,
+    password_change_only: bool,
+) -> (Session, RefreshToken) {
     let now = state.now();
     let id = SessionId::from_ulid(state.new_ulid());
     let refresh = RefreshToken::generate(org, &id, state.random.as_ref());
@@ -47,6 +55,7 @@ pub fn new_session(state: &AppState, org: &OrgSlug, user: &User, client: &Client
         revoked_reason: None,
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
+        password_change_only,
     };
     (session, refresh)
 }

@@ -1,15 +1,16 @@
 //! `POST /v1/auth/set-password` {token, password}: the link of a welcome or reset email. The
 //! token is single use (deleted in the same transaction that sets the password) and expires;
-//! every existing session of the user ends.
+//! setting the password moves the credential to a new link generation, so every other link made
+//! before (older invitations, resets) stops working too; every existing session of the user ends.
 
 use axum::extract::State;
 use guardpost_shared::auth::password;
 use guardpost_shared::domain::Secret;
 use guardpost_shared::http::{Body, NoContent, Problem};
 use guardpost_shared::notify::render::{PasswordToken, parse_token};
-use guardpost_shared::records::user::{self, Credential, User};
-use guardpost_shared::records::{Versioned, get, item, keys};
-use guardpost_shared::store::{Condition, StoreError, TxOp};
+use guardpost_shared::records::user::{Credential, User};
+use guardpost_shared::records::{get, keys};
+use guardpost_shared::store::{Condition, Key, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -44,8 +45,19 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<SetPasswordR
     if token.expires_at <= now {
         return Err(invalid());
     }
-    let Versioned { record: mut user, version } =
-        get::<User>(state.store.as_ref(), &keys::user(&org, &token.user_id)).await?.ok_or_else(invalid)?;
+    let (user_key, credential_key) = (keys::user(&org, &token.user_id), keys::credential(&org, &token.user_id));
+    let items = state.store.batch_get(&[user_key.clone(), credential_key.clone()]).await?;
+    let versioned = |key: &Key| items.iter().find(|i| &i.key == key).map(|i| (i.version, i));
+    let (Some((version, user_item)), Some((credential_version, credential_item))) =
+        (versioned(&user_key), versioned(&credential_key))
+    else {
+        return Err(invalid());
+    };
+    let (mut user, credential) = (user_item.parse::<User>()?, credential_item.parse::<Credential>()?);
+    // A newer invitation, or a password set since, retires every link made before.
+    if token.generation != credential.link_generation {
+        return Err(invalid());
+    }
     let logins: Vec<&str> =
         [user.username.as_ref().map(|u| u.as_str()), user.email.as_ref().and_then(|e| e.as_str().split('@').next())]
             .into_iter()
@@ -55,21 +67,24 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<SetPasswordR
     let hash = password::hash_off_thread(req.password.into_exposed(), state.random.clone()).await?;
     user.sessions_valid_after = now;
     user.updated_at = now;
-    let mut user_item = item(keys::user(&org, &user.id), user::KIND, &user)?;
-    user_item.version = version + 1;
-    let credential = Credential { password_hash: Some(hash), changed_at: now };
+    let credential = Credential {
+        password_hash: Some(hash),
+        changed_at: now,
+        must_change: false,
+        link_generation: credential.link_generation + 1,
+    };
     let ops = vec![
         TxOp::Delete { key: token_key, condition: Condition::Exists },
-        TxOp::put(item(keys::credential(&org, &user.id), user::CREDENTIAL_KIND, &credential)?, Condition::None),
-        TxOp::put(user_item, Condition::VersionIs(version)),
+        TxOp::put(credential.item(&org, &user.id, credential_version + 1)?, Condition::VersionIs(credential_version)),
+        TxOp::put(user.item(&org, version + 1)?, Condition::VersionIs(version)),
     ];
     match state.store.transact(ops).await {
         Ok(()) => {
             tracing::info!(org = %org, user = %user.id, "password set from an emailed link");
             Ok(NoContent)
         }
-        // Someone used the link at the same moment.
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(invalid()),
+        // Someone used the link, or another one, at the same moment.
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) || failed.contains(&1) => Err(invalid()),
         Err(e) => Err(e.into()),
     }
 }

@@ -95,7 +95,7 @@ pub async fn handler(
         Some(_) => return Err(AppError::InvalidCredentials),
         None => {}
     }
-    let (mut session, _) = new_session(&state, &org, &user, &client);
+    let (mut session, _) = new_session(&state, &org, &user, &client, false);
     session.expires_at = session.created_at + Duration::seconds(ACCESS_TTL_SECS);
     // The session is made only if the secret is still the one checked: a rotation committed
     // meanwhile leaves no token of the old secret behind.

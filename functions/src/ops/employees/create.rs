@@ -8,19 +8,17 @@ use guardpost_shared::access::catalogue::Portal;
 use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::{Principal, password};
 use guardpost_shared::domain::{
-    AssignmentId, BoundedText, Comment, Email, Name, OrgSlug, Phone, PhoneE164, RoleId, Secret, ShortText, SiteId, Tag,
-    UserId, Username, Validator,
+    AssignmentId, BoundedText, Comment, Email, Name, RoleId, Secret, ShortText, SiteId, Tag, UserId, Username,
+    Validator,
 };
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::audit::{self, Change};
-use guardpost_shared::records::role::{self as roles, Assignment, Scope, UserAccess};
+use guardpost_shared::records::role::{self as roles, Assignment, Scope};
 use guardpost_shared::records::site::Address;
-use guardpost_shared::records::user::{
-    self, Credential, Gender, LoginName, SiteAssignment, User, UserKind, UserStatus,
-};
+use guardpost_shared::records::user::{self, Credential, Gender, SiteAssignment, User, UserKind, UserStatus};
 use guardpost_shared::records::{item, keys};
-use guardpost_shared::store::{Condition, StoreError, TxOp};
+use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -28,6 +26,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::view::EmployeeView;
+use crate::ops::users::PhoneInput;
+use crate::ops::users::new::{commit, user_ops};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -40,16 +40,6 @@ pub const OPERATION: Operation = Operation {
 
 fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PhoneInput {
-    /// International form; stored as E.164.
-    pub number: String,
-    /// The employee agreed to SMS alerts on this number.
-    #[serde(default)]
-    pub sms_enabled: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -161,7 +151,8 @@ pub(crate) async fn write(
         let entry = audit::record(&principal.org, principal, state.new_ulid(), state.now(), change)?;
         before.push((entry, AppError::conflict("concurrent-update", "retry")));
     }
-    let mut ops = user_ops(&principal.org, employee, password_hash, assignment)?;
+    let credential = Credential::new(password_hash, employee.created_at);
+    let mut ops = user_ops(&principal.org, employee, &credential, assignment)?;
     if let Some(site_id) = site {
         let org = &principal.org;
         let at =
@@ -176,102 +167,10 @@ pub(crate) async fn write(
     }
     if employee.email.is_some() {
         // The welcome email with its set-password link, in the same transaction.
-        let welcome = Message::Welcome { user_id: employee.id };
+        let welcome = Message::Welcome { user_id: employee.id, generation: 0 };
         ops.push(enqueue(&principal.org, state.new_ulid().to_string(), welcome, state.now())?);
     }
     commit(state, ops, before).await
-}
-
-/// The items a new user is: profile, credential, and one uniqueness claim per employee number,
-/// email and username (each must not exist yet).
-pub(crate) struct UserOps {
-    ops: Vec<TxOp>,
-    /// For each position of `ops`, the field and problem type when its condition fails.
-    claims: Vec<Option<(&'static str, &'static str)>>,
-}
-
-pub(crate) fn user_ops(
-    org: &OrgSlug,
-    employee: &User,
-    password_hash: Option<String>,
-    assignment: Option<Assignment>,
-) -> AppResult<UserOps> {
-    let access = UserAccess {
-        user_id: Some(employee.id),
-        assignments: assignment.into_iter().collect(),
-        sessions_valid_after: None,
-    };
-    let claim = LoginName { user_id: employee.id };
-    let credential = Credential { password_hash, changed_at: employee.created_at };
-    let mut out = UserOps {
-        ops: vec![
-            TxOp::put(item(keys::user(org, &employee.id), user::KIND, employee)?, Condition::NotExists),
-            TxOp::put(
-                item(keys::credential(org, &employee.id), user::CREDENTIAL_KIND, &credential)?,
-                Condition::NotExists,
-            ),
-            TxOp::put(access.item(org, &employee.id, 1)?, Condition::NotExists),
-        ],
-        claims: vec![None, None, None],
-    };
-    let mut unique = |key, kind, field, problem| -> AppResult<()> {
-        out.ops.push(TxOp::put(item(key, kind, &claim)?, Condition::NotExists));
-        out.claims.push(Some((field, problem)));
-        Ok(())
-    };
-    if let Some(number) = &employee.employee_number {
-        unique(
-            keys::employee_number(org, number),
-            user::EMPLOYEE_NUMBER_KIND,
-            "employee_number",
-            "employee-number-taken",
-        )?;
-    }
-    if let Some(email) = &employee.email {
-        unique(keys::login(org, email.as_str()), user::LOGIN_KIND, "email", "email-taken")?;
-    }
-    if let Some(username) = &employee.username {
-        unique(keys::login(org, username.as_str()), user::LOGIN_KIND, "username", "username-taken")?;
-    }
-    Ok(out)
-}
-
-impl UserOps {
-    /// Adds an operation whose failure is not a uniqueness conflict.
-    pub(crate) fn push(&mut self, op: TxOp) {
-        self.ops.push(op);
-        self.claims.push(None);
-    }
-}
-
-/// Runs `before` and the user's items in one transaction, naming the taken fields on conflict.
-pub(crate) async fn commit(state: &AppState, user: UserOps, before: Vec<(TxOp, AppError)>) -> AppResult<()> {
-    let offset = before.len();
-    let (mut ops, mut reasons): (Vec<TxOp>, Vec<AppError>) = before.into_iter().unzip();
-    ops.extend(user.ops);
-    match state.store.transact(ops).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::TransactionCanceled { failed }) => {
-            if let Some(first) = failed.iter().find(|i| **i < offset) {
-                return Err(reasons.swap_remove(*first));
-            }
-            let taken: Vec<_> = failed.iter().filter_map(|i| user.claims.get(i - offset).copied().flatten()).collect();
-            let fields = taken.iter().map(|(f, _)| f.replace('_', " ")).collect::<Vec<_>>().join(" and ");
-            match taken.first() {
-                Some((_, kind)) => {
-                    Err(AppError::conflict(kind, format!("{fields} already in use in this organisation")))
-                }
-                None => Err(AppError::Store(StoreError::TransactionCanceled { failed })),
-            }
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn phone(v: &mut Validator, field: &str, input: Option<&PhoneInput>) -> Option<Phone> {
-    let input = input?;
-    let number = v.check(&format!("{field}.number"), PhoneE164::parse(&input.number))?;
-    Some(Phone { number, sms_enabled: input.sms_enabled })
 }
 
 fn employee_number(raw: &str) -> Result<String, &'static str> {
@@ -290,8 +189,8 @@ fn parse(req: &CreateEmployeeRequest, id: UserId, now: chrono::DateTime<chrono::
     let first_name = v.check("first_name", Name::parse(&req.first_name));
     let last_name = v.check("last_name", Name::parse(&req.last_name));
     let job_title = v.check_opt("job_title", req.job_title.as_deref().map(ShortText::parse));
-    let main_phone = phone(&mut v, "main_phone", req.main_phone.as_ref());
-    let other_phone = phone(&mut v, "other_phone", req.other_phone.as_ref());
+    let main_phone = req.main_phone.as_ref().and_then(|p| p.parse(&mut v, "main_phone"));
+    let other_phone = req.other_phone.as_ref().and_then(|p| p.parse(&mut v, "other_phone"));
     let email = v.check_opt("email", req.email.as_deref().map(Email::parse));
     let username = v.check_opt("username", req.username.as_deref().map(Username::parse));
     if req.email.is_none() && req.username.is_none() {
@@ -348,6 +247,9 @@ fn parse(req: &CreateEmployeeRequest, id: UserId, now: chrono::DateTime<chrono::
         employment_date: req.employment_date,
         comments: comments.map(|c| c.as_str().to_owned()).filter(|s| !s.is_empty()),
         tags,
+        hr: Default::default(),
+        can_sms_users: false,
+        directory_access: None,
         created_at: now,
         updated_at: now,
     })

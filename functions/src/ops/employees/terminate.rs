@@ -11,7 +11,7 @@ use guardpost_shared::http::{Body, Problem, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Scope};
 use guardpost_shared::records::user::{self, UserStatus};
-use guardpost_shared::records::{item, written_over};
+use guardpost_shared::records::written_over;
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
@@ -76,8 +76,7 @@ pub async fn handler(
     let terminated = Assignment::new(assignment_id, role_id, Scope::Org, reason.into_inner(), now, principal.user.id);
     new_access.assignments.push(terminated.clone());
     new_access.sessions_valid_after = Some(now);
-    let mut user_item = item(guardpost_shared::records::keys::user(org, &id), user::KIND, &employee)?;
-    user_item.version = current.version + 1;
+    let user_item = employee.item(org, current.version + 1)?;
     let before = serde_json::json!({ "status": current.record.status });
     let after = serde_json::json!({ "status": UserStatus::Terminated, "assignment": terminated });
     let change = Change::new("user.terminate", vec![id.to_string()], &before, &after)?;

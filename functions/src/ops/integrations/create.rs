@@ -8,7 +8,7 @@ use guardpost_shared::domain::{AssignmentId, Name, RoleId, UserId};
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Scope, UserAccess};
-use guardpost_shared::records::user::{self, User, UserKind};
+use guardpost_shared::records::user::{User, UserKind};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -92,7 +92,7 @@ pub async fn handler(
         .store
         .transact(vec![
             TxOp::put(claim, Condition::NotExists),
-            TxOp::put(item(keys::user(org, &id), user::KIND, &user)?, Condition::NotExists),
+            TxOp::put(user.item(org, 1)?, Condition::NotExists),
             TxOp::put(access.item(org, &id, 1)?, Condition::NotExists),
             TxOp::put(secret_item, Condition::NotExists),
             audit::record(org, &principal, state.new_ulid(), now, change)?,

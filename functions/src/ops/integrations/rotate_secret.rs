@@ -7,8 +7,8 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::UserId;
 use guardpost_shared::http::{Created, Problem, path_id};
 use guardpost_shared::records::audit::{self, Change};
+use guardpost_shared::records::keys;
 use guardpost_shared::records::user::{self, UserKind};
-use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -53,8 +53,7 @@ pub async fn handler(
     let mut integration = current.record.clone();
     integration.sessions_valid_after = now;
     integration.updated_at = now;
-    let mut user_item = item(keys::user(org, &id), user::KIND, &integration)?;
-    user_item.version = current.version + 1;
+    let user_item = integration.item(org, current.version + 1)?;
     let (secret, secret_item) = new_secret(&state, org, &id, old.version + 1)?;
     let change = Change::new(
         "integration.rotate-secret",

@@ -123,6 +123,7 @@ pub async fn handler(
         clock_in_note: note,
         clock_out_location: None,
         clock_out_note: None,
+        approval: None,
     };
     let clock = ClockState { entry: entry.clone(), entry_version: 1 };
     // Positions 0..=2 are fixed so that a failure names its cause.

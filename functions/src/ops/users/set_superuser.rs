@@ -102,8 +102,7 @@ pub async fn handler(
     org_record.superusers = count;
     let mut org_item = item(keys::org(org_slug), org::KIND, &org_record)?;
     org_item.version = organisation.version + 1;
-    let mut user_item = item(keys::user(org_slug, &id), user::KIND, &user)?;
-    user_item.version = current.version + 1;
+    let user_item = user.item(org_slug, current.version + 1)?;
     let action = if req.superuser { "superuser.set" } else { "superuser.clear" };
     let before = serde_json::json!({ "superuser": current.record.is_superuser });
     let after = serde_json::json!({ "superuser": req.superuser, "reason": reason.as_str() });
