@@ -1,4 +1,4 @@
-//! The `guardpost` command: serve, bootstrap, openapi, create-table.
+//! The `guardpost` command: serve, bootstrap, openapi, create-table, migrate.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -35,6 +35,8 @@ enum Command {
     Openapi,
     /// Create the DynamoDB table (GUARDPOST_TABLE) with its indexes, TTL and stream.
     CreateTable,
+    /// Bring data written by earlier versions up to date (idempotent; `serve` runs it at start).
+    Migrate,
 }
 
 pub const DEMO_ORG: &str = "demo";
@@ -69,6 +71,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateTable => create_table(Config::from_env()?).await,
+        Command::Migrate => {
+            let state = build_state(&Config::from_env()?).await?;
+            let report = crate::migrate::migrate(&state).await.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!(
+                "Migrated {} organisation(s): {} last-login record(s) added.",
+                report.organisations, report.last_logins_added
+            );
+            Ok(())
+        }
     }
 }
 
@@ -100,6 +111,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = build_state(&config).await?;
     if fresh {
         seed_demo(&state, &config).await?;
+    } else {
+        let report =
+            crate::migrate::migrate(&state).await.map_err(|e| anyhow::anyhow!("migrating: {}", describe(&e)))?;
+        tracing::info!(?report, "data brought up to date");
     }
     let notifier = crate::config::build_notifier(&config, &state).await?;
     guardpost_shared::notify::dispatcher::spawn(std::sync::Arc::new(notifier), std::time::Duration::from_secs(1));

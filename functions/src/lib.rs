@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod migrate;
 pub mod notifier;
 pub mod ops;
 pub mod registry;

@@ -35,6 +35,12 @@ pub enum AppError {
     /// A conflict with extra members for the problem body (e.g. where the caller is scheduled).
     #[error("conflict ({kind}): {detail}")]
     ConflictWith { kind: &'static str, detail: String, extra: serde_json::Map<String, serde_json::Value> },
+    /// `If-Match` names a version that is no longer the current one.
+    #[error("precondition failed: the record changed since it was read")]
+    PreconditionFailed,
+    /// A change that needs `If-Match` came without it.
+    #[error("precondition required: send If-Match")]
+    PreconditionRequired,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large")]

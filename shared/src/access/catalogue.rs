@@ -121,6 +121,10 @@ pub const CATALOGUE: &[PermissionInfo] = &[
     p("client-site-contacts:maintain", Client, &[Site], "Keep one's sites' contacts up to date"),
 ];
 
+/// Permissions that act only for their holder (reading oneself, clocking oneself in, writing
+/// one's own reports): holding them gives no power over anyone else.
+pub const SELF_SERVICE: &[&str] = &["self:read", "time:clock", "reports:create"];
+
 /// The catalogue entry of a permission name.
 pub fn find(name: &str) -> Option<&'static PermissionInfo> {
     CATALOGUE.iter().find(|p| p.name == name)

@@ -470,6 +470,25 @@ pub async fn may_grant(state: &AppState, principal: &Principal, grant: Grant<'_>
     Ok(())
 }
 
+/// [`outranks`] for a user: besides their assignments, a superuser is outranked only by another
+/// superuser (the flag is no assignment, yet it is every right).
+pub async fn outranks_user(
+    state: &AppState,
+    principal: &Principal,
+    target: &crate::records::user::User,
+    theirs: &[Assignment],
+) -> Result<(), AppError> {
+    let caller_is_superuser =
+        principal.user.is_superuser && principal.user.kind != crate::records::user::UserKind::Integration;
+    if target.is_superuser && !caller_is_superuser {
+        return Err(AppError::Denied {
+            kind: "outranked",
+            detail: "they are a superuser: only a superuser may do this to them".into(),
+        });
+    }
+    outranks(state, principal, theirs).await
+}
+
 /// Whether the caller holds, over the scope of each in-effect assignment of another user, every
 /// permission that assignment gives: no one terminates, locks out, or takes over the credentials
 /// of someone who holds more than they do (`403 outranked`). Superusers outrank everyone.
@@ -487,11 +506,15 @@ pub async fn outranks(state: &AppState, principal: &Principal, theirs: &[Assignm
     let subject = subject(principal, &my_roles);
     for a in &in_effect {
         let Some(role) = their_roles.iter().find(|r| r.id == a.role_id) else { continue };
-        if role.permissions.is_empty() {
+        // Self-service permissions act only for their holder: they give no power over anyone,
+        // so an organisation-wide Guard role does not put a guard above their site's manager.
+        let power: Vec<&String> =
+            role.permissions.iter().filter(|p| !catalogue::SELF_SERVICE.contains(&p.as_str())).collect();
+        if power.is_empty() {
             continue;
         }
         let target = scope_target(store, &principal.org, &a.scope).await?;
-        if let Some(missing) = role.permissions.iter().find(|p| !decision::decide(&subject, p, &target, now).allowed) {
+        if let Some(missing) = power.into_iter().find(|p| !decision::decide(&subject, p, &target, now).allowed) {
             return Err(AppError::Denied {
                 kind: "outranked",
                 detail: format!("they hold {missing} over {}, which you do not hold there", a.scope),

@@ -70,9 +70,8 @@ pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) ->
         (Some(u), Some(s)) => (u, s),
         _ => return Err(ended()),
     };
-    if session.user_id != user.id
+    if !user.accepts(&session)
         || !session.is_live(now)
-        || session.created_at < user.sessions_valid_after
         || access.sessions_valid_after.is_some_and(|after| session.created_at <= after)
         || !user.may_log_in()
     {

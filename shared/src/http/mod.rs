@@ -11,7 +11,7 @@ pub mod respond;
 
 pub use auth::{ClientInfo, ClientIp, PasswordChanger};
 pub use json::{Body, OptionalBody, present};
-pub use page::{PageParams, Paged};
+pub use page::{PageParams, Paged, page_in_memory};
 pub use problem::Problem;
 pub use query::Params;
-pub use respond::{Accepted, Created, NoContent, path_id};
+pub use respond::{Accepted, Created, IfMatch, NoContent, Tagged, path_id};

@@ -52,3 +52,29 @@ impl<T> Paged<T> {
         Self { items, next_cursor: page.cursor.as_ref().map(Cursor::encode) }
     }
 }
+
+/// Pages a listing built in memory from several reads (keys sorted and unique): the items after
+/// the cursor's key, at most `limit` of them, and the cursor of the next page. Its cursors look
+/// like the store's and are refused by store listings (and the other way round).
+pub fn page_in_memory<T>(sorted: Vec<(String, T)>, page: &PageParams) -> Result<Paged<T>, AppError> {
+    const MARK: &str = "IN-MEMORY";
+    let limit = page.limit()? as usize;
+    let after = match page.cursor()? {
+        Some(c) if c.pk == MARK => Some(c.sk),
+        Some(_) => return Err(AppError::Store(StoreError::InvalidCursor)),
+        None => None,
+    };
+    let mut rest = sorted.into_iter().filter(|(k, _)| after.as_ref().is_none_or(|a| k > a)).peekable();
+    let mut items = Vec::new();
+    let mut last = None;
+    while items.len() < limit {
+        let Some((key, item)) = rest.next() else { break };
+        last = Some(key);
+        items.push(item);
+    }
+    let next_cursor = match (rest.peek(), last) {
+        (Some(_), Some(sk)) => Some(Cursor { pk: MARK.into(), sk, ipk: None, isk: None }.encode()),
+        _ => None,
+    };
+    Ok(Paged { items, next_cursor })
+}

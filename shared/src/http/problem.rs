@@ -82,6 +82,18 @@ impl AppError {
             Self::ConflictWith { kind, detail, extra } => {
                 Problem { extensions: extra.clone(), ..problem(S::CONFLICT, kind, "Conflict", Some(detail.clone())) }
             }
+            Self::PreconditionFailed => problem(
+                S::PRECONDITION_FAILED,
+                "stale-version",
+                "Precondition failed",
+                Some("The record changed since you read it: read it again (GET gives the new ETag) and retry.".into()),
+            ),
+            Self::PreconditionRequired => problem(
+                S::PRECONDITION_REQUIRED,
+                "if-match-required",
+                "Precondition required",
+                Some("Send If-Match with the ETag of the version you read (GET answers it).".into()),
+            ),
             Self::MethodNotAllowed => problem(S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", None),
             Self::PayloadTooLarge => problem(S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", None),
             Self::UnsupportedMediaType => problem(

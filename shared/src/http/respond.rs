@@ -37,6 +37,40 @@ impl IntoResponse for NoContent {
     }
 }
 
+/// 200 with the record's version as a strong `ETag` (`"<version>"`), for optimistic
+/// concurrency: a client sends it back in `If-Match` on the change.
+#[derive(Debug)]
+pub struct Tagged<T> {
+    pub version: u64,
+    pub body: T,
+}
+
+impl<T: Serialize> IntoResponse for Tagged<T> {
+    fn into_response(self) -> Response {
+        let mut response = Json(self.body).into_response();
+        if let Ok(tag) = axum::http::HeaderValue::from_str(&format!("\"{}\"", self.version)) {
+            response.headers_mut().insert(axum::http::header::ETAG, tag);
+        }
+        response
+    }
+}
+
+/// The version a change is made against, from `If-Match` (required: `428` without it; a value
+/// that names no version can never match: `412`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfMatch(pub u64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfMatch {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.headers.get(axum::http::header::IF_MATCH).ok_or(AppError::PreconditionRequired)?;
+        let text = raw.to_str().map_err(|_| AppError::PreconditionFailed)?.trim();
+        let version = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse::<u64>().ok());
+        version.map(Self).ok_or(AppError::PreconditionFailed)
+    }
+}
+
 /// Parses an id from the path. A malformed id names nothing, so it is "not found", the same
 /// answer as an id of another organisation.
 pub fn path_id<T>(

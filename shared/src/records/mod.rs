@@ -12,6 +12,9 @@ pub mod session;
 pub mod shift;
 pub mod site;
 pub mod time_entry;
+mod tx;
+
+pub use tx::Tx;
 pub mod user;
 
 use serde::Serialize;

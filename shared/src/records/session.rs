@@ -25,6 +25,9 @@ pub struct Session {
     /// (`POST /v1/me/password`). Sessions from before the flag existed read as full ones.
     #[serde(default)]
     pub password_change_only: bool,
+    /// The user's session epoch when the session started (see `User::session_epoch`).
+    #[serde(default)]
+    pub epoch: u32,
 }
 
 impl Session {

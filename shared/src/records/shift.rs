@@ -37,6 +37,10 @@ pub struct Shift {
     pub created_at: DateTime<Utc>,
     #[schema(value_type = String)]
     pub created_by: UserId,
+    /// Set when the employee was released from the shift (terminated): it stays on the site's
+    /// schedule, open, and `employee_id` names who had it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
 }
 
 impl Shift {

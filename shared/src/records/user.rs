@@ -60,6 +60,11 @@ pub struct User {
     pub username: Option<Username>,
     /// Sessions created before this instant are void (password change, termination).
     pub sessions_valid_after: DateTime<Utc>,
+    /// Sessions started at an earlier epoch are void: ending a user's sessions moves it on, so
+    /// a session started within the same instant as the cut-off is ended too (records from
+    /// before the epoch existed read as 0, as do their sessions).
+    #[serde(default)]
+    pub session_epoch: u32,
     pub employee_number: Option<String>,
     pub first_name: String,
     pub last_name: String,
@@ -134,6 +139,7 @@ impl User {
             email: None,
             username: None,
             sessions_valid_after: now,
+            session_epoch: 0,
             employee_number: None,
             first_name,
             last_name,
@@ -152,6 +158,20 @@ impl User {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Ends every session the user has: they log in again.
+    pub fn end_sessions(&mut self, now: DateTime<Utc>) {
+        self.sessions_valid_after = now;
+        self.session_epoch += 1;
+    }
+
+    /// Whether a session of this user is still one of theirs: started after the last cut-off
+    /// and at the current epoch.
+    pub fn accepts(&self, session: &super::session::Session) -> bool {
+        session.user_id == self.id
+            && session.created_at >= self.sessions_valid_after
+            && session.epoch >= self.session_epoch
     }
 
     pub fn may_log_in(&self) -> bool {

@@ -18,7 +18,7 @@ use guardpost_shared::access::catalogue::{CATALOGUE, Portal, ScopeLevel};
 use guardpost_shared::access::decision::{coverage, decide};
 use guardpost_shared::access::{Resource, SiteFacts, Subject, Target, gather};
 use guardpost_shared::domain::{OrgSlug, RegionId, RoleId, SiteId, UserId};
-use guardpost_shared::records::role::{Assignment, Role, Scope};
+use guardpost_shared::records::role::{Assignment, Role, Scope, Validity};
 use guardpost_shared::records::user::{self, User, UserKind};
 use guardpost_tests::{Backend, TestApp, on_both_stores};
 use serde_json::{Value, json};
@@ -187,6 +187,7 @@ const PROBED: &[&str] = &[
     "audit:view",
     "access:review",
     "self:read",
+    "client-access:view",
 ];
 
 struct Person {
@@ -215,9 +216,9 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
         let body = json!({"name": format!("Random {n}"), "portal": "admin", "permissions": permissions});
         app.post("/v1/roles", &admin, body).await.expect(201);
     }
-    let roles = roles(&app, &admin).await;
-    let custom: Vec<&Role> = roles.iter().filter(|r| !r.default).collect();
-    let defaults: Vec<&Role> = roles.iter().filter(|r| r.default && r.portal != Portal::Client).collect();
+    let random_roles = roles(&app, &admin).await;
+    let custom: Vec<&Role> = random_roles.iter().filter(|r| !r.default).collect();
+    let defaults: Vec<&Role> = random_roles.iter().filter(|r| r.default && r.portal != Portal::Client).collect();
     let scopes = [
         Scope::Org,
         Scope::Region(w.r1),
@@ -279,10 +280,34 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
         let user = user::load(app.state.store.as_ref(), &w.org, &id).await.unwrap().record;
         people.push(Person { id, user, token: String::new(), assignments, sites: assigned });
     }
+    // Client users: portal access to the mall (a random sub-site set to "No") or to the dockyard,
+    // with the default Client role or one that shows only the timesheets.
+    let body = json!({"name": "Timesheets only", "portal": "client", "permissions": ["client-timesheets:view"]});
+    let timesheets_only = app.post("/v1/roles", &admin, body).await.expect(201).id();
+    let every_role = roles(&app, &admin).await;
+    for n in 0..4 {
+        let email = format!("client{n}@acme.example");
+        let role = if rng.chance(50) { "client".to_owned() } else { timesheets_only.clone() };
+        let site = if rng.chance(70) { w.master } else { w.same_region };
+        let body = json!({"first_name": "Client", "last_name": format!("{n}"), "email": email, "role_id": role,
+            "password": "correct-horse-battery-7", "password_confirmation": "correct-horse-battery-7"});
+        let uid = app.post(&format!("/v1/sites/{}/client-accesses", site.id), &admin, body).await.expect(201).id();
+        if site == w.master && rng.chance(50) {
+            let hide = json!({ w.sub.id.to_string(): false });
+            app.put(&format!("/v1/client-accesses/{uid}/sub-sites"), &admin, hide).await.expect(200);
+        }
+        let listed = app.get(&format!("/v1/users/{uid}/role-assignments"), &admin).await.expect(200).body;
+        let assignments =
+            listed["items"].as_array().unwrap().iter().map(|a| serde_json::from_value(a.clone()).unwrap());
+        let id = id(&uid, UserId::parse);
+        let user = user::load(app.state.store.as_ref(), &w.org, &id).await.unwrap().record;
+        people.push(Person { id, user, token: String::new(), assignments: assignments.collect(), sites: vec![] });
+    }
     // Ten minutes later some assignments have expired; log everyone in now.
     app.advance(Duration::minutes(11));
     for (n, p) in people.iter_mut().enumerate() {
-        p.token = app.login(&format!("person{n}"), "correct-horse-battery-7").await.access_token;
+        let login = if n < 14 { format!("person{n}") } else { format!("client{}@acme.example", n - 14) };
+        p.token = app.login(&login, "correct-horse-battery-7").await.access_token;
     }
     let now = app.now();
 
@@ -292,6 +317,9 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
         Listing(&'static str),
         NotFound,
         ForeignUser(&'static str),
+        /// A screen of one site: a client user hears "not found" of a site none of their
+        /// accesses reaches, "forbidden" of one it reaches without the screen's permission.
+        SiteScreen(&'static str, SiteFacts),
     }
     let site_targets =
         |rng: &mut Rng| -> Option<SiteFacts> { if rng.chance(10) { None } else { Some(*rng.pick(&sites)) } };
@@ -299,27 +327,50 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
     const CASES: usize = 10_000;
     while requests.len() < CASES {
         let who = rng.below(people.len());
-        let (path, expect) = match rng.below(12) {
-            k @ 0..=3 => {
+        let (path, expect) = match rng.below(15) {
+            k @ 0..=4 => {
                 let (suffix, permission) = [
                     ("", "sites:view"),
                     ("/employees", "site-employees:view"),
                     ("/shifts", "shifts:view"),
                     ("/time-entries", "time-entries:view"),
+                    ("/client-accesses", "client-access:view"),
                 ][k];
                 match site_targets(&mut rng) {
-                    Some(site) => {
-                        (format!("/v1/sites/{}{suffix}", site.id), Expect::Decide(permission, Target::Site(site)))
-                    }
+                    Some(site) => (format!("/v1/sites/{}{suffix}", site.id), Expect::SiteScreen(permission, site)),
                     None => (format!("/v1/sites/{}{suffix}", w.foreign_site), Expect::NotFound),
                 }
             }
-            4 => ("/v1/regions".to_owned(), Expect::Decide("regions:view", Target::Org)),
+            13 => ("/v1/regions".to_owned(), Expect::Decide("regions:view", Target::Org)),
             5 => ("/v1/notifications".to_owned(), Expect::Decide("notifications:view", Target::Org)),
             6 => ("/v1/roles".to_owned(), Expect::Decide("roles:view", Target::Org)),
             7 => ("/v1/audit".to_owned(), Expect::Decide("audit:view", Target::Org)),
             8 => ("/v1/access/review?limit=5".to_owned(), Expect::Decide("access:review", Target::Org)),
             9 => ("/v1/sites".to_owned(), Expect::Listing("sites:view")),
+            k @ 10..=11 => {
+                let (screen, permission) =
+                    [("schedule", "client-schedule:view"), ("timesheets", "client-timesheets:view")][k - 10];
+                match site_targets(&mut rng) {
+                    Some(site) => {
+                        (format!("/v1/client/sites/{}/{screen}", site.id), Expect::SiteScreen(permission, site))
+                    }
+                    None => (format!("/v1/client/sites/{}/{screen}", w.foreign_site), Expect::NotFound),
+                }
+            }
+            12 => {
+                let other = &people[rng.below(people.len())];
+                let expect = if other.id == people[who].id {
+                    Expect::Decide("self:read", Target::Org)
+                } else if other.user.kind == UserKind::Client {
+                    // A client's activity: client-access:view over the site of their access.
+                    let anchor = other.assignments.first().map(|a| a.scope.clone());
+                    let site = sites.iter().find(|s| anchor == Some(Scope::Site(s.id))).copied().unwrap();
+                    Expect::SiteScreen("client-access:view", site)
+                } else {
+                    Expect::Decide("employees:view", Target::User { id: other.id, sites: other.sites.clone() })
+                };
+                (format!("/v1/users/{}/login-activity", other.id), expect)
+            }
             _ => {
                 if rng.chance(10) {
                     (format!("/v1/employees/{}", w.foreign_user), Expect::ForeignUser("employees:view"))
@@ -335,7 +386,7 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
             }
         };
         let p = &people[who];
-        let subject = Subject { user: &p.user, assignments: &p.assignments, roles: &roles, ip: None };
+        let subject = Subject { user: &p.user, assignments: &p.assignments, roles: &every_role, ip: None };
         let expected: u16 = match expect {
             Expect::Decide(permission, target) => {
                 if decide(&subject, permission, &target, now).allowed {
@@ -352,6 +403,17 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
                 }
             }
             Expect::NotFound => 404,
+            Expect::SiteScreen(permission, site) => {
+                let target = Target::Site(site);
+                let reaches = p.assignments.iter().any(|a| a.validity(now) == Validity::InEffect && a.covers(&target));
+                if decide(&subject, permission, &target, now).allowed {
+                    200
+                } else if p.user.kind == UserKind::Client && !reaches {
+                    404
+                } else {
+                    403
+                }
+            }
             Expect::ForeignUser(permission) => {
                 let nowhere = Target::User { id: w.foreign_user, sites: vec![] };
                 if decide(&subject, permission, &nowhere, now).allowed { 404 } else { 403 }

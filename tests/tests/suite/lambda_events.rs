@@ -33,6 +33,9 @@ const RUNS: &[(&str, u16)] = &[
     ("list-permissions", 200),
     ("list-employees", 200),
     ("get-employee", 200),
+    ("update-employee", 200),
+    ("list-login-activity", 200),
+    ("list-directory", 200),
     ("clock-in", 201),
     ("start-break", 200),
     ("end-break", 200),
@@ -59,6 +62,8 @@ const RUNS: &[(&str, u16)] = &[
     ("issue-client-token", 200),
     ("rotate-integration-secret", 201),
     ("terminate-employee", 200),
+    ("reactivate-employee", 200),
+    ("reset-employee-password", 200),
     ("create-client-access", 201),
     ("list-client-accesses", 200),
     ("get-client-access", 200),
@@ -115,6 +120,7 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
         json!({"first_name": "Seed", "last_name": "Client", "email": "seed.client@demo.example", "role_id": "client"});
     let client = app.post(&format!("/v1/sites/{mall}/client-accesses"), &token, client).await.expect(201).id();
     let clocked_at = site.clone();
+    let seeded = employee.clone();
     let replacements = [
         ("REPLACE_WITH_CLIENT_ACCESS_ID", client),
         ("REPLACE_WITH_SUB_SITE_ID", sub_site),
@@ -147,6 +153,11 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
             let link = &mail.first().expect("a welcome email").text;
             let token = link[link.find("token=").unwrap() + 6..].split_whitespace().next().unwrap().to_owned();
             text = text.replace("REPLACE_WITH_SET_PASSWORD_TOKEN", &token);
+        }
+        if text.contains("REPLACE_WITH_EMPLOYEE_ETAG") {
+            let read = app.get(&format!("/v1/employees/{seeded}"), &token).await.expect(200);
+            let tag = read.headers["etag"].to_str().unwrap().trim_matches('"').to_owned();
+            text = text.replace("REPLACE_WITH_EMPLOYEE_ETAG", &tag);
         }
         if text.contains("REPLACE_WITH_TIME_ENTRY_ID") {
             // The entry the clock-in and clock-out events made at the seeded site.

@@ -14,6 +14,7 @@ mod idempotency;
 mod isolation;
 mod lambda_events;
 mod notifications;
+mod people;
 mod roles;
 mod sites;
 mod timekeeping;

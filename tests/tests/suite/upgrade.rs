@@ -57,6 +57,12 @@ async fn the_landed_versions_data_is_read_and_used_by_todays_code(backend: Backe
     let fixture = load(&app).await;
     app.org = "demo".into();
 
+    // The migration gives users who logged in before last-login records existed one, once.
+    let report = guardpost::migrate::migrate(&app.state).await.unwrap();
+    assert_eq!((report.organisations, report.last_logins_added), (2, 3), "{report:?}");
+    let again = guardpost::migrate::migrate(&app.state).await.unwrap();
+    assert_eq!(again.last_logins_added, 0, "idempotent");
+
     // Everyone logs in with the password they had; records read with the new fields' defaults.
     let admin = app.login(&fixture.admin, &fixture.admin_password).await.access_token;
     let ada = app.login("ada", "correct-horse-battery-7").await.access_token;
@@ -65,6 +71,9 @@ async fn the_landed_versions_data_is_read_and_used_by_todays_code(backend: Backe
     let staff = app.get("/v1/employees", &admin).await.expect(200).body;
     let gone = find(&staff, "username", "gone");
     assert_eq!(gone["status"], "terminated");
+    let ada_row = find(&staff, "username", "ada");
+    assert!(ada_row["last_login_at"].is_string(), "her login under the landed version counts: {ada_row}");
+    let ada_id = ada_row["id"].as_str().unwrap().to_owned();
     let sites = app.get("/v1/me/sites", &ada).await.expect(200).body;
     assert_eq!(sites["items"][0]["name"], "Harbour Mall - North Entrance");
 
@@ -90,4 +99,17 @@ async fn the_landed_versions_data_is_read_and_used_by_todays_code(backend: Backe
     let grace = app.login("grace@demo.example", "lighthouse-keeper-88").await.access_token;
     let change = json!({"current_password": "lighthouse-keeper-88", "new_password": "quiet-harbour-lantern-31"});
     app.post("/v1/me/password", &grace, change).await.expect(200);
+
+    // The employee lifecycle on old records: edit against the ETag, reactivate the employee the
+    // landed version terminated, and terminate Ada, whose shift scheduled then is released.
+    let read = app.get(&format!("/v1/employees/{ada_id}"), &admin).await.expect(200);
+    let tag = read.headers["etag"].to_str().unwrap().to_owned();
+    let change = json!({"job_title": "Lead Guard", "hr": {"title": "Lead"}});
+    let path = format!("/v1/employees/{ada_id}");
+    app.call_with(reqwest::Method::PATCH, &path, Some(&admin), Some(change), &[("if-match", &tag)]).await.expect(200);
+    let gone_id = gone["id"].as_str().unwrap();
+    app.post(&format!("/v1/employees/{gone_id}/reactivate"), &admin, json!({"reason": "back"})).await.expect(200);
+    app.login("gone", "paper-boat-river-31").await;
+    let ended = app.post(&format!("/v1/employees/{ada_id}/terminate"), &admin, json!({"reason": "moved on"})).await;
+    assert_eq!(ended.expect(200).body["released_shifts"].as_array().unwrap().len(), 1, "the landed version's shift");
 }

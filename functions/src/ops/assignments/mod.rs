@@ -37,6 +37,9 @@ pub struct AssignmentView {
     pub reason: String,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    /// For a client access over a master site: the sub-sites it does not cover.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hidden_sites: Vec<String>,
 }
 
 impl AssignmentView {
@@ -52,6 +55,7 @@ impl AssignmentView {
             reason: a.reason.clone(),
             created_at: a.created_at,
             created_by: a.created_by.to_string(),
+            hidden_sites: a.hidden_sites.iter().map(ToString::to_string).collect(),
         }
     }
 }

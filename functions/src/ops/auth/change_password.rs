@@ -83,7 +83,7 @@ pub async fn handler(
     let hash = password::hash_off_thread(req.new_password.into_exposed(), state.random.clone()).await?;
     let now = state.now();
     let mut changed = user.clone();
-    changed.sessions_valid_after = now;
+    changed.end_sessions(now);
     changed.updated_at = now;
     let new_credential = Credential {
         password_hash: Some(hash),

@@ -61,7 +61,7 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshReque
     }
     let user =
         get::<User>(state.store.as_ref(), &keys::user(&token.org, &session.user_id)).await?.ok_or_else(invalid)?.record;
-    if !user.may_log_in() || session.created_at < user.sessions_valid_after {
+    if !user.may_log_in() || !user.accepts(&session) {
         return Err(invalid());
     }
 

@@ -56,6 +56,7 @@ pub fn new_session(
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
         password_change_only,
+        epoch: user.session_epoch,
     };
     (session, refresh)
 }

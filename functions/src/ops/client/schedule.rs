@@ -75,7 +75,7 @@ pub async fn handler(
             end: s.end,
             position: s.position,
             unplanned: s.kind == ShiftKind::Unplanned,
-            guard: names.get(&s.employee_id).cloned(),
+            guard: if s.released_at.is_some() { None } else { names.get(&s.employee_id).cloned() },
         })
         .collect();
     Ok(Json(Paged::from_page(&result, items)))

@@ -48,7 +48,7 @@ pub async fn handler(
     let now = state.now();
     let mut user = parts.user.record.clone();
     user.status = UserStatus::Inactive;
-    user.sessions_valid_after = now;
+    user.end_sessions(now);
     user.updated_at = now;
     let mut access = parts.access.record.clone();
     let removed: Vec<_> = access.assignments.iter().filter(|a| a.id == record.assignment_id).cloned().collect();

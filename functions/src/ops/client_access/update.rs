@@ -108,7 +108,7 @@ pub async fn handler(
     let restoring = req.status == Some(ClientAccessStatus::Active) && user.status != UserStatus::Active;
     if revoking {
         user.status = UserStatus::Inactive;
-        user.sessions_valid_after = now;
+        user.end_sessions(now);
     } else if restoring {
         user.status = UserStatus::Active;
     }

@@ -173,7 +173,7 @@ pub(crate) async fn write(
     commit(state, ops, before).await
 }
 
-fn employee_number(raw: &str) -> Result<String, &'static str> {
+pub(crate) fn employee_number(raw: &str) -> Result<String, &'static str> {
     let n = raw.trim();
     if n.is_empty() || n.len() > 32 || !n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
         return Err("must be 1 to 32 of letters, digits, '.', '_' and '-'");
@@ -235,6 +235,7 @@ fn parse(req: &CreateEmployeeRequest, id: UserId, now: chrono::DateTime<chrono::
         email,
         username,
         sessions_valid_after: now,
+        session_epoch: 0,
         employee_number,
         first_name: first_name.ok_or_else(missing)?.into_inner(),
         last_name: last_name.ok_or_else(missing)?.into_inner(),

@@ -6,7 +6,7 @@ use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::records::keys;
-use guardpost_shared::records::user::User;
+use guardpost_shared::records::user::{self, User};
 use guardpost_shared::store::{Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -38,10 +38,10 @@ pub async fn handler(
     let sensitive = granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
     let query = Query::table(keys::users(&principal.org)).limit(page.limit()?).after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
-    let items = result
-        .items
-        .iter()
-        .map(|i| i.parse::<User>().map(|u| EmployeeView::shown(&u, sensitive)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let users = result.items.iter().map(|i| i.parse::<User>()).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<_> = users.iter().map(|u| u.id).collect();
+    let logins = user::last_logins(state.store.as_ref(), &principal.org, &ids).await?;
+    let items =
+        users.iter().map(|u| EmployeeView::shown(u, sensitive).with_last_login(logins.get(&u.id).copied())).collect();
     Ok(Json(Paged::from_page(&result, items)))
 }

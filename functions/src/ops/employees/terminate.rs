@@ -1,6 +1,7 @@
 //! `POST /v1/employees/{employee_id}/terminate`: the employee is terminated (nothing is
 //! deleted). In one transaction: the status, the end of every session, and the Terminated role
-//! over the organisation, which overrides every other assignment on the next request.
+//! over the organisation, which overrides every other assignment on the next request; and the
+//! release of the employee's future shifts, listed in the answer (see `release`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,15 +11,17 @@ use guardpost_shared::domain::{AssignmentId, BoundedText, RoleId, UserId};
 use guardpost_shared::http::{Body, Problem, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Scope};
+use guardpost_shared::records::shift::Shift;
 use guardpost_shared::records::user::{self, UserStatus};
 use guardpost_shared::records::written_over;
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::release;
 use super::view::EmployeeView;
 use crate::registry::{Access, Operation};
 
@@ -41,34 +44,56 @@ pub struct TerminateRequest {
     pub reason: String,
 }
 
+/// The terminated employee, and the future shifts they were released from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Termination {
+    #[serde(flatten)]
+    pub employee: EmployeeView,
+    /// Their shifts that had not started: left on the sites' schedules, open.
+    pub released_shifts: Vec<Shift>,
+}
+
 #[utoipa::path(post, path = "/v1/employees/{employee_id}/terminate", tag = "employees", security(("bearer" = [])), request_body = TerminateRequest,
     params(("employee_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
-    responses((status = 200, body = EmployeeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Termination), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Path(employee_id): Path<String>,
     Body(req): Body<TerminateRequest>,
-) -> AppResult<Json<EmployeeView>> {
+) -> AppResult<Json<Termination>> {
     let id = path_id(&employee_id, "employee", UserId::parse)?;
     authorize(&state, &principal, Permission::EMPLOYEES_TERMINATE, Resource::User(id)).await?;
     let reason = BoundedText::<1, 500>::parse(&req.reason).map_err(|e| AppError::invalid("reason", e.to_string()))?;
     let org = &principal.org;
-    let current = user::load(state.store.as_ref(), org, &id).await?;
+    let store = state.store.as_ref();
+    let now = state.now();
+    let (current, access, shifts, schedule) = tokio::try_join!(
+        user::load(store, org, &id),
+        role::load_access(store, org, &id),
+        release::future_shifts(store, org, &id, now),
+        release::schedule_version(store, org, &id),
+    )?;
     if current.record.status == UserStatus::Terminated {
-        return Err(AppError::conflict("already-terminated", "this employee is already terminated"));
+        // A termination whose release of shifts was cut short finishes it when repeated.
+        if shifts.is_empty() {
+            return Err(AppError::conflict("already-terminated", "this employee is already terminated"));
+        }
+        release::release_rest(store, org, &id, &shifts, schedule, now).await?;
+        return Ok(Json(Termination {
+            employee: EmployeeView::shown(&current.record, false),
+            released_shifts: shifts,
+        }));
     }
     if current.record.is_superuser {
         return Err(AppError::conflict("superuser", "clear the employee's superuser flag before terminating them"));
     }
-    let access = role::load_access(state.store.as_ref(), org, &id).await?;
     // No one terminates someone who holds more than they do.
     guardpost_shared::access::outranks(&state, &principal, &access.record.assignments).await?;
-    let now = state.now();
     let mut employee = current.record.clone();
     employee.status = UserStatus::Terminated;
-    employee.sessions_valid_after = now;
+    employee.end_sessions(now);
     employee.updated_at = now;
     let mut new_access = access.record.clone();
     let assignment_id = AssignmentId::from_ulid(state.new_ulid());
@@ -77,16 +102,21 @@ pub async fn handler(
     new_access.assignments.push(terminated.clone());
     new_access.sessions_valid_after = Some(now);
     let user_item = employee.item(org, current.version + 1)?;
+    let (first, rest) = shifts.split_at(shifts.len().min(release::PER_TRANSACTION));
+    let released: Vec<String> = shifts.iter().map(|s| s.id.to_string()).collect();
     let before = serde_json::json!({ "status": current.record.status });
-    let after = serde_json::json!({ "status": UserStatus::Terminated, "assignment": terminated });
+    let after =
+        serde_json::json!({ "status": UserStatus::Terminated, "assignment": terminated, "released_shifts": released });
     let change = Change::new("user.terminate", vec![id.to_string()], &before, &after)?;
-    state
-        .store
-        .transact(vec![
-            TxOp::put(user_item, Condition::VersionIs(current.version)),
-            TxOp::put(new_access.item(org, &id, access.version + 1)?, written_over(access.version)),
-            audit::record(org, &principal, state.new_ulid(), now, change)?,
-        ])
-        .await?;
-    Ok(Json(EmployeeView::shown(&employee, false)))
+    let mut ops = vec![
+        TxOp::put(user_item, Condition::VersionIs(current.version)),
+        TxOp::put(new_access.item(org, &id, access.version + 1)?, written_over(access.version)),
+        audit::record(org, &principal, state.new_ulid(), now, change)?,
+    ];
+    ops.extend(release::release_ops(org, &id, first, schedule, now)?);
+    store.transact(ops).await?;
+    // More future shifts than one transaction holds (rare): the rest, a transaction at a time;
+    // if this is cut short, terminating again finishes it.
+    release::release_rest(store, org, &id, rest, schedule + 1, now).await?;
+    Ok(Json(Termination { employee: EmployeeView::shown(&employee, false), released_shifts: shifts }))
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use guardpost_shared::domain::Phone;
 use guardpost_shared::records::site::Address;
-use guardpost_shared::records::user::{Gender, User, UserKind, UserStatus};
+use guardpost_shared::records::user::{DirectoryAccess, Gender, HrSettings, User, UserKind, UserStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,6 +32,15 @@ pub struct EmployeeView {
     pub sensitive_hidden: bool,
     pub status: UserStatus,
     pub can_login: bool,
+    /// SecurityTrax's "Can SMS Users".
+    pub can_sms_users: bool,
+    /// What the user sees of the employee directory (the default of their kind when not set).
+    pub directory_access: DirectoryAccess,
+    /// SecurityTrax's HR settings; `payroll_id` and `leave_reason` only with
+    /// `employees:view-sensitive`.
+    pub hr: HrSettings,
+    /// When the user last logged in.
+    pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -40,7 +49,12 @@ impl EmployeeView {
     /// Without the sensitive fields (birthday, personal phone, address): what callers without
     /// `employees:view-sensitive` see.
     pub fn redacted(self) -> Self {
-        Self { other_phone: None, address: None, birthday: None, sensitive_hidden: true, ..self }
+        let hr = HrSettings { payroll_id: None, leave_reason: None, ..self.hr };
+        Self { other_phone: None, address: None, birthday: None, sensitive_hidden: true, hr, ..self }
+    }
+
+    pub fn with_last_login(self, at: Option<DateTime<Utc>>) -> Self {
+        Self { last_login_at: at, ..self }
     }
 
     pub fn shown(user: &User, sensitive: bool) -> Self {
@@ -72,6 +86,10 @@ impl From<&User> for EmployeeView {
             sensitive_hidden: false,
             status: u.status,
             can_login: u.can_login,
+            can_sms_users: u.can_sms_users,
+            directory_access: u.directory_level(),
+            hr: u.hr.clone(),
+            last_login_at: None,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }

@@ -51,7 +51,7 @@ pub async fn handler(
     guardpost_shared::access::outranks(&state, &principal, &access.record.assignments).await?;
     let now = state.now();
     let mut integration = current.record.clone();
-    integration.sessions_valid_after = now;
+    integration.end_sessions(now);
     integration.updated_at = now;
     let user_item = integration.item(org, current.version + 1)?;
     let (secret, secret_item) = new_secret(&state, org, &id, old.version + 1)?;

@@ -93,6 +93,7 @@ pub async fn handler(
         position: position.map(|p| p.into_inner()).filter(|p| !p.is_empty()),
         created_at: now,
         created_by: principal.user.id,
+        released_at: None,
     };
     let mut ops = vec![
         TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists },

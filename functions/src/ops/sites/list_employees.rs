@@ -55,5 +55,7 @@ pub async fn handler(
     }
     // Keep the listing's order (by user id).
     users.sort_by_key(|u| ids.iter().position(|i| *i == u.id));
-    Ok(Json(Paged::from_page(&result, users.iter().map(|u| EmployeeView::shown(u, sensitive)).collect())))
+    let logins = user::last_logins(state.store.as_ref(), &principal.org, &ids).await?;
+    let items = users.iter().map(|u| EmployeeView::shown(u, sensitive).with_last_login(logins.get(&u.id).copied()));
+    Ok(Json(Paged::from_page(&result, items.collect())))
 }

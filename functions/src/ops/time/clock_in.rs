@@ -105,6 +105,7 @@ pub async fn handler(
                 position: None,
                 created_at: now,
                 created_by: me,
+                released_at: None,
             };
             ops.extend(shift.create_ops(org)?);
             (shift, true)

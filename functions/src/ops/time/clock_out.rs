@@ -80,6 +80,7 @@ fn end_unplanned_shift(
         position: None,
         created_at: entry.clock_in,
         created_by: entry.employee_id,
+        released_at: None,
     };
     Ok(vec![
         TxOp::put(

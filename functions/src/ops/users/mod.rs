@@ -1,5 +1,7 @@
 //! Users of every kind: flags only superusers change, and how a new user is written.
 
+pub mod directory;
+pub mod login_activity;
 pub(crate) mod new;
 pub mod set_superuser;
 

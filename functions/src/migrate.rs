@@ -1,0 +1,58 @@
+//! Bringing data written by earlier versions up to what today's code expects. Each step is
+//! idempotent, so `guardpost serve` runs them at every start and `guardpost migrate` runs them
+//! against a deployed table (once after each upgrade).
+//!
+//! Steps:
+//! 1. last logins: users who logged in before the last-login item existed get one, from their
+//!    login activity (listings of users read the item, not the activity).
+
+use guardpost_shared::domain::OrgSlug;
+use guardpost_shared::records::user::{self, LastLogin, LoginActivity, LoginOutcome, User};
+use guardpost_shared::records::{item, keys};
+use guardpost_shared::store::{Condition, Item, Query, StoreError, read_all, read_page};
+use guardpost_shared::{AppResult, AppState};
+
+/// What a run changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub organisations: usize,
+    pub last_logins_added: usize,
+}
+
+pub async fn migrate(state: &AppState) -> AppResult<Report> {
+    let store = state.store.as_ref();
+    let mut report = Report::default();
+    for entry in read_all(store, &Query::table(keys::ORG_DIRECTORY)).await? {
+        let Ok(org) = OrgSlug::parse(&entry.key.sk) else { continue };
+        report.organisations += 1;
+        report.last_logins_added += last_logins(state, &org).await?;
+    }
+    Ok(report)
+}
+
+async fn last_logins(state: &AppState, org: &OrgSlug) -> AppResult<usize> {
+    let store = state.store.as_ref();
+    let users: Vec<User> =
+        read_all(store, &Query::table(keys::users(org))).await?.iter().map(Item::parse).collect::<Result<_, _>>()?;
+    let ids: Vec<_> = users.iter().map(|u| u.id).collect();
+    let known = user::last_logins(store, org, &ids).await?;
+    let mut added = 0;
+    for id in ids.iter().filter(|id| !known.contains_key(id)) {
+        let query = Query::table(keys::user_items(org, id)).prefix(keys::LOGIN_ACTIVITY_PREFIX).descending().limit(200);
+        let activity = read_page(store, &query).await?;
+        let success = activity
+            .items
+            .iter()
+            .filter_map(|i| i.parse::<LoginActivity>().ok())
+            .find(|a| a.outcome == LoginOutcome::Success);
+        let Some(success) = success else { continue };
+        let record = item(keys::last_login(org, id), user::LAST_LOGIN_KIND, &LastLogin { at: success.at })?;
+        // A login since the upgrade wrote a newer one: leave it.
+        match store.put(record, Condition::NotExists).await {
+            Ok(()) => added += 1,
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(added)
+}

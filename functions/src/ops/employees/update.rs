@@ -1,0 +1,219 @@
+//! `PATCH /v1/employees/{employee_id}`: TrackTik's "Modify an Employee" and SecurityTrax's user
+//! form, with optimistic concurrency: `GET` answers an `ETag`, the change must send it back in
+//! `If-Match` (`428` without it, `412` when someone changed the employee since).
+//!
+//! One transaction writes the employee against the version sent, moves the login and
+//! employee-number claims that changed (a taken one answers `409`), checks that the new manager
+//! and each one above them are still as read (so two changes at once cannot close a reporting
+//! cycle), and records the change in the audit trail. Switching `active` or `can_login` off ends
+//! the employee's sessions on their next request. No one changes someone who holds more than
+//! they do (`403 outranked`).
+
+use axum::extract::{Path, State};
+use guardpost_shared::access::{Permission, Resource, authorize, outranks_user};
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{OrgSlug, UserId, Validator};
+use guardpost_shared::http::{Body, IfMatch, Problem, Tagged, path_id};
+use guardpost_shared::records::audit::{self, Change};
+use guardpost_shared::records::role;
+use guardpost_shared::records::user::{self, LoginName, User, UserKind};
+use guardpost_shared::records::{Tx, item, keys};
+use guardpost_shared::store::{Condition, Key, Store, TxOp};
+use guardpost_shared::{AppError, AppResult, AppState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::patch::EmployeePatch;
+use super::view::EmployeeView;
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "update-employee",
+    method: "PATCH",
+    path: "/v1/employees/{employee_id}",
+    access: Access::Requires(Permission::EMPLOYEES_MODIFY),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+/// A reporting line deeper than this is refused (and bounds the cycle check).
+const MAX_CHAIN: usize = 50;
+
+#[utoipa::path(patch, path = "/v1/employees/{employee_id}", tag = "employees", security(("bearer" = [])), request_body = EmployeePatch,
+    params(("employee_id" = String, Path),
+        ("If-Match" = String, Header, description = "The ETag of the version read (GET /v1/employees/{employee_id})", pattern = r#"^"[0-9]+"$"#)),
+    responses(
+        (status = 200, body = EmployeeView, headers(("ETag" = String, description = "The new version"))),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "Employee number, email or username already in use", body = Problem),
+        (status = 412, description = "Changed since the version in If-Match", body = Problem),
+        (status = 422, body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(employee_id): Path<String>,
+    IfMatch(expected): IfMatch,
+    Body(req): Body<EmployeePatch>,
+) -> AppResult<Tagged<EmployeeView>> {
+    let id = path_id(&employee_id, "employee", UserId::parse)?;
+    let granted = authorize(&state, &principal, Permission::EMPLOYEES_MODIFY, Resource::User(id)).await?;
+    let store = state.store.as_ref();
+    let org = &principal.org;
+    let (current, access) = tokio::try_join!(user::load(store, org, &id), role::load_access(store, org, &id))?;
+    if current.record.kind != UserKind::Employee {
+        return Err(AppError::NotFound("employee"));
+    }
+    if current.version != expected {
+        return Err(AppError::PreconditionFailed);
+    }
+    if id != principal.user.id {
+        outranks_user(&state, &principal, &current.record, &access.record.assignments).await?;
+    }
+    let now = state.now();
+    let mut next = current.record.clone();
+    let mut v = Validator::new();
+    req.apply(&mut next, now.date_naive(), &mut v);
+    v.finish()?;
+    if current.record.may_log_in() && !next.may_log_in() {
+        next.end_sessions(now);
+    }
+    next.updated_at = now;
+
+    let mut tx = Tx::new();
+    tx.push(
+        TxOp::put(next.item(org, current.version + 1)?, Condition::VersionIs(current.version)),
+        AppError::PreconditionFailed,
+    );
+    if next.hr.reports_to != current.record.hr.reports_to
+        && let Some(manager) = next.hr.reports_to
+    {
+        reporting_line(store, org, &id, manager, &mut tx).await?;
+    }
+    if next.hr.recruited_by != current.record.hr.recruited_by
+        && let Some(recruiter) = next.hr.recruited_by
+    {
+        let unknown = AppError::invalid("hr.recruited_by", "no such user in this organisation");
+        tx.push(TxOp::Check { key: keys::user(org, &recruiter), condition: Condition::Exists }, unknown);
+    }
+    let claim = LoginName { user_id: id };
+    let claims = [
+        Claim {
+            old: current.record.employee_number.clone(),
+            new: next.employee_number.clone(),
+            key: keys::employee_number,
+            kind: user::EMPLOYEE_NUMBER_KIND,
+            problem: "employee-number-taken",
+            what: "employee number",
+        },
+        Claim {
+            old: current.record.email.as_ref().map(|e| e.as_str().to_owned()),
+            new: next.email.as_ref().map(|e| e.as_str().to_owned()),
+            key: keys::login,
+            kind: user::LOGIN_KIND,
+            problem: "email-taken",
+            what: "email",
+        },
+        Claim {
+            old: current.record.username.as_ref().map(|u| u.as_str().to_owned()),
+            new: next.username.as_ref().map(|u| u.as_str().to_owned()),
+            key: keys::login,
+            kind: user::LOGIN_KIND,
+            problem: "username-taken",
+            what: "username",
+        },
+    ];
+    for Claim { old, new, key, kind, problem, what } in claims {
+        if old == new {
+            continue;
+        }
+        if let Some(old) = old {
+            tx.push_plain(TxOp::Delete { key: key(org, &old), condition: Condition::None });
+        }
+        if let Some(new) = new {
+            let taken = AppError::conflict(problem, format!("{what} already in use in this organisation"));
+            tx.push(TxOp::put(item(key(org, &new), kind, &claim)?, Condition::NotExists), taken);
+        }
+    }
+    tx.push_plain(audit::record(org, &principal, state.new_ulid(), now, change(&current.record, &next)?)?);
+    tx.commit(store).await?;
+    tracing::info!(employee = %id, by = %principal.user.id, "employee modified");
+    let sensitive =
+        id == principal.user.id || granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
+    let last = user::last_logins(store, org, &[id]).await?.get(&id).copied();
+    Ok(Tagged { version: current.version + 1, body: EmployeeView::shown(&next, sensitive).with_last_login(last) })
+}
+
+/// A uniqueness claim that may move: the value before and after, and how it is kept.
+struct Claim {
+    old: Option<String>,
+    new: Option<String>,
+    key: fn(&OrgSlug, &str) -> Key,
+    kind: &'static str,
+    problem: &'static str,
+    what: &'static str,
+}
+
+/// Checks the new manager and everyone above them: employees of the organisation, never coming
+/// back to `id`. Each is checked again in the transaction at the version read.
+async fn reporting_line(store: &dyn Store, org: &OrgSlug, id: &UserId, manager: UserId, tx: &mut Tx) -> AppResult<()> {
+    let mut at = manager;
+    for _ in 0..MAX_CHAIN {
+        if at == *id {
+            return Err(AppError::invalid(
+                "hr.reports_to",
+                "this would make a cycle: they report, through others, to this employee",
+            ));
+        }
+        let above = user::load(store, org, &at).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::invalid("hr.reports_to", "no such employee in this organisation"),
+            other => other,
+        })?;
+        if above.record.kind != UserKind::Employee {
+            return Err(AppError::invalid("hr.reports_to", "must be an employee"));
+        }
+        let moved =
+            AppError::conflict("concurrent-update", "the reporting line changed meanwhile; read it again and retry");
+        tx.push(TxOp::Check { key: keys::user(org, &at), condition: Condition::VersionIs(above.version) }, moved);
+        match above.record.hr.reports_to {
+            Some(next) => at = next,
+            None => return Ok(()),
+        }
+    }
+    Err(AppError::invalid("hr.reports_to", format!("the reporting line may be at most {MAX_CHAIN} deep")))
+}
+
+/// The audit entry: which fields changed, with the values of those that bear on access (logins,
+/// status, login flag, directory level, manager); the others' values stay out of the trail.
+fn change(before: &User, after: &User) -> AppResult<Change> {
+    let (b, a) = (
+        serde_json::to_value(before).map_err(anyhow::Error::from)?,
+        serde_json::to_value(after).map_err(anyhow::Error::from)?,
+    );
+    const SHOWN: &[&str] = &["email", "username", "status", "can_login", "directory_access", "employee_number", "hr"];
+    let mut fields = Vec::new();
+    let (mut was, mut now) = (serde_json::Map::new(), serde_json::Map::new());
+    for (key, value) in a.as_object().into_iter().flatten() {
+        if matches!(key.as_str(), "updated_at" | "sessions_valid_after" | "session_epoch") || b.get(key) == Some(value)
+        {
+            continue;
+        }
+        fields.push(key.clone());
+        if SHOWN.contains(&key.as_str()) {
+            // Of the HR settings, only the manager bears on access (the directory's hierarchy).
+            let (label, pick): (&str, fn(&serde_json::Value) -> serde_json::Value) = if key == "hr" {
+                ("reports_to", |v| v.get("reports_to").cloned().unwrap_or_default())
+            } else {
+                (key.as_str(), Clone::clone)
+            };
+            was.insert(label.to_owned(), b.get(key).map(pick).unwrap_or_default());
+            now.insert(label.to_owned(), pick(value));
+        }
+    }
+    now.insert("changed_fields".into(), fields.into());
+    Change::new("user.update", vec![after.id.to_string()], &was, &now)
+}
