@@ -12,6 +12,7 @@ use crate::clock::Random;
 use crate::domain::{OrgSlug, UserId};
 use crate::error::AppError;
 use crate::records::org::Organisation;
+use crate::records::preferences::{Preferences, Topic};
 use crate::records::site::Site;
 use crate::records::user::{Credential, SiteAssignment, User};
 use crate::records::{get, item, keys};
@@ -105,14 +106,18 @@ pub async fn render(ctx: &Context<'_>, org: &OrgSlug, message: &Message) -> Resu
                 site.time_zone
             );
             let mut out = Vec::new();
-            for manager in site_managers(ctx.store, org, &site, employee_id, ctx.now).await? {
+            for (manager, preferences) in site_managers(ctx.store, org, &site, employee_id, ctx.now).await? {
+                // An alert: by SMS where the manager allows it and has a number that takes SMS,
+                // else by email where they allow that.
+                let wants = preferences.channels(Topic::Exception);
                 let sms = [manager.main_phone.as_ref(), manager.other_phone.as_ref()]
                     .into_iter()
                     .flatten()
-                    .find(|p| p.sms_enabled);
+                    .find(|p| p.sms_enabled)
+                    .filter(|_| wants.sms);
                 if let Some(phone) = sms {
                     out.push(Message::Sms { to: phone.number.as_str().to_owned(), text: text.clone() });
-                } else if let Some(email) = &manager.email {
+                } else if let Some(email) = manager.email.as_ref().filter(|_| wants.email) {
                     let subject = format!("Unplanned clock-in at {}", site.name);
                     out.push(Message::Email { to: email.as_str().to_owned(), subject, text: text.clone() });
                 }
@@ -123,14 +128,15 @@ pub async fn render(ctx: &Context<'_>, org: &OrgSlug, message: &Message) -> Resu
 }
 
 /// The people assigned to the site (and, for a sub-site, to its master site) who hold
-/// `dashboard:exceptions` there, active, other than the employee who clocked in.
+/// `dashboard:exceptions` there, active, other than the employee who clocked in, each with their
+/// notification preferences.
 async fn site_managers(
     store: &dyn Store,
     org: &OrgSlug,
     site: &Site,
     except: &UserId,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<User>, AppError> {
+) -> Result<Vec<(User, Preferences)>, AppError> {
     let mut sites = vec![site.id];
     sites.extend(site.parent_site_id);
     let mut ids = Vec::new();
@@ -146,9 +152,10 @@ async fn site_managers(
     // decided by the same rules as every request.
     let target = crate::access::Target::Site(crate::access::facts(site));
     let mut managers = Vec::new();
-    for chunk in ids.chunks(crate::store::MAX_BATCH_GET / 2) {
+    for chunk in ids.chunks(crate::store::MAX_BATCH_GET / 3) {
         let mut wanted: Vec<Key> = chunk.iter().map(|id| keys::user(org, id)).collect();
         wanted.extend(chunk.iter().map(|id| keys::user_access(org, id)));
+        wanted.extend(chunk.iter().map(|id| keys::notification_preferences(org, id)));
         let items = store.batch_get(&wanted).await?;
         let mut accesses = std::collections::HashMap::new();
         for it in items.iter().filter(|it| it.kind == crate::records::role::ACCESS_KIND) {
@@ -165,11 +172,13 @@ async fn site_managers(
                 crate::access::Subject { user: &user, assignments: &access.assignments, roles: &roles, ip: None };
             let watches = crate::access::decision::decide(&subject, "dashboard:exceptions", &target, now).allowed;
             if user.may_log_in() && watches {
-                managers.push(user);
+                let key = keys::notification_preferences(org, &user.id);
+                let preferences = items.iter().find(|it| it.key == key).map(|it| it.parse()).transpose()?;
+                managers.push((user, preferences.unwrap_or_default()));
             }
         }
     }
-    managers.sort_by_key(|u| u.id);
+    managers.sort_by_key(|(u, _)| u.id);
     Ok(managers)
 }
 

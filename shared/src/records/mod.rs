@@ -6,6 +6,7 @@ pub mod audit;
 pub mod client_access;
 pub mod keys;
 pub mod org;
+pub mod preferences;
 pub mod region;
 pub mod role;
 pub mod session;

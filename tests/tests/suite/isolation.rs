@@ -112,6 +112,7 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
             }
             "update-client-access" => json!({"last_name": "Mine now"}),
             "update-employee" => json!({"job_title": "Mine now"}),
+            "set-user-notification-preferences" => json!({"exception": {"email": false, "sms": false}}),
             "reset-employee-password" => json!({"generate": true}),
             "reactivate-employee" => json!({"reason": "x"}),
             "set-client-sub-sites" => json!({ site.clone(): false }),

@@ -16,6 +16,7 @@ on_both_stores!(
     forgot_password_answers_alike_and_mails_a_reset_link_that_ends_sessions,
     set_password_links_expire,
     an_unplanned_clock_in_alerts_the_site_managers_by_sms_or_email,
+    notification_preferences_choose_how_an_alert_arrives,
     sms_are_capped_per_number_and_the_excess_is_listed_as_failed,
     a_replayed_stream_batch_sends_nothing_twice,
 );
@@ -299,4 +300,51 @@ async fn temporary_failures_are_retried_with_backoff_then_kept_as_failed() {
     assert_eq!(failed["items"][0]["id"], id.as_str());
     let error = failed["items"][0]["last_error"].as_str().unwrap_or_default();
     assert!(error.contains("dispatch failure") || error.contains("connect"), "the transport error is kept: {error}");
+}
+
+async fn notification_preferences_choose_how_an_alert_arrives(backend: Backend) {
+    let number = "+14165550166";
+    let (s, manager_email, _) = staffed_site(backend, number).await;
+    let staff = s.app.get("/v1/employees", &s.admin).await.expect(200).body;
+    let id_of = |field: &str, value: &str| {
+        staff["items"].as_array().unwrap().iter().find(|e| e[field] == value).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (mia, max) = (id_of("username", "mia"), id_of("email", &manager_email));
+    let guard = s.app.login("guard1", "correct-horse-battery-7").await.access_token;
+
+    // The defaults, as the guard sees their own; account emails cannot be switched off.
+    let mine = s.app.get("/v1/me/notification-preferences", &guard).await.expect(200).body;
+    assert_eq!(mine["exception"], json!({"email": true, "sms": true}));
+    assert_eq!(mine["account"]["email"], true);
+    let off = json!({"account": {"email": false, "sms": false}});
+    s.app.put("/v1/me/notification-preferences", &guard, off).await.expect(422);
+    // Only a manager in scope sets someone else's.
+    let quiet = json!({"exception": {"email": false, "sms": false}});
+    s.app.put(&format!("/v1/users/{mia}/notification-preferences"), &guard, quiet.clone()).await.expect(403);
+
+    // Mia wants alerts by email only (she has no email: she hears nothing); Max wants none.
+    let email_only = json!({"exception": {"email": true, "sms": false}});
+    let set = s.app.put(&format!("/v1/users/{mia}/notification-preferences"), &s.admin, email_only).await.expect(200);
+    assert_eq!(set.body["exception"], json!({"email": true, "sms": false}));
+    assert_eq!(set.body["broadcast"], json!({"email": true, "sms": false}), "topics left out keep their setting");
+    s.app.put(&format!("/v1/users/{max}/notification-preferences"), &s.admin, quiet).await.expect(200);
+    let read = s.app.get(&format!("/v1/users/{max}/notification-preferences"), &s.admin).await.expect(200).body;
+    assert_eq!(read["exception"], json!({"email": false, "sms": false}));
+
+    let (sms_before, mail_before) = (s.app.sms_to(number).await.len(), s.app.emails_to(&manager_email).await.len());
+    s.app.clock(&guard, &s.site, "clock-in").await.expect(201);
+    s.app.deliver_outbox().await;
+    assert_eq!(s.app.sms_to(number).await.len(), sms_before, "Mia switched SMS alerts off");
+    assert_eq!(s.app.emails_to(&manager_email).await.len(), mail_before, "Max switched every alert off");
+
+    // Max turns email back on: the next alert reaches him by email.
+    let back = json!({"exception": {"email": true, "sms": true}});
+    s.app.put(&format!("/v1/users/{max}/notification-preferences"), &s.admin, back).await.expect(200);
+    s.app.clock(&guard, &s.site, "clock-out").await.expect(200);
+    s.app.clock(&guard, &s.site, "clock-in").await.expect(201);
+    s.app.deliver_outbox().await;
+    assert_eq!(s.app.emails_to(&manager_email).await.len(), mail_before + 1, "his number does not take SMS: email");
 }

@@ -8,18 +8,18 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize, authorize_self};
+use guardpost_shared::access::{Permission, authorize_self};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::UserId;
 use guardpost_shared::http::{PageParams, Paged, Params, Problem, path_id};
-use guardpost_shared::records::client_access;
 use guardpost_shared::records::keys;
-use guardpost_shared::records::user::{self, LoginActivity, UserKind};
+use guardpost_shared::records::user::LoginActivity;
 use guardpost_shared::store::{Item, Query, read_page};
-use guardpost_shared::{AppError, AppResult, AppState};
+use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::authorize_user;
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -49,24 +49,7 @@ pub async fn handler(
     if id == principal.user.id {
         authorize_self(&state, &principal).await?;
     } else {
-        let target = user::load(store, org, &id).await.map_err(|_| AppError::NotFound("user"))?;
-        match target.record.kind {
-            UserKind::Employee => {
-                authorize(&state, &principal, Permission::EMPLOYEES_VIEW, Resource::User(id)).await?;
-            }
-            UserKind::Client => {
-                // A deleted access leaves the user: then only the organisation's view covers them.
-                let resource = match client_access::load(store, org, &id).await {
-                    Ok(access) => Resource::Site(access.record.site_id),
-                    Err(AppError::NotFound(_)) => Resource::Organisation,
-                    Err(e) => return Err(e),
-                };
-                authorize(&state, &principal, Permission::CLIENT_ACCESS_VIEW, resource).await?;
-            }
-            UserKind::Integration => {
-                authorize(&state, &principal, Permission::INTEGRATIONS_MANAGE, Resource::Organisation).await?;
-            }
-        }
+        authorize_user(&state, &principal, &id, Permission::EMPLOYEES_VIEW, Permission::CLIENT_ACCESS_VIEW).await?;
     }
     let query = Query::table(keys::user_items(org, &id))
         .prefix(keys::LOGIN_ACTIVITY_PREFIX)
