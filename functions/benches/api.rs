@@ -170,6 +170,12 @@ async fn main() {
         tokens: Arc::new(TokenKeys::from_secret(&[7u8; 32]).expect("token keys")),
         settings: Arc::new(Settings::default()),
         usage: Default::default(),
+        files: Arc::new(guardpost_shared::files::local::LocalFiles::new(
+            dir.path().join("files"),
+            "http://127.0.0.1:1",
+            vec![7u8; 32],
+            Arc::new(SystemClock),
+        )),
     };
     let organisation = NewOrganisation {
         slug: ORG.into(),

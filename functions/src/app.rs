@@ -170,7 +170,14 @@ pub fn app<'a>(state: AppState, ops: impl IntoIterator<Item = &'a Operation>) ->
 pub fn local_app(state: AppState) -> Router {
     let (router, api) = routes(Some(&state), OPERATIONS);
     let router = router.merge(SwaggerUi::new("/docs").url("/openapi.json", api));
-    with_layers(router, state).layer(middleware::from_fn(client_ip_from_socket))
+    let files = state.files.local_routes();
+    let app = with_layers(router, state);
+    // Locally, the server also takes and serves the bytes of users' files (S3 does on AWS).
+    let app = match files {
+        Some(files) => app.merge(files),
+        None => app,
+    };
+    app.layer(middleware::from_fn(client_ip_from_socket))
 }
 
 fn with_layers(router: Router<AppState>, state: AppState) -> Router {

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use guardpost_shared::auth::TokenKeys;
 use guardpost_shared::clock::{Clock, OsRandom, Random, SystemClock};
+use guardpost_shared::files::FileStore;
+use guardpost_shared::files::local::LocalFiles;
 use guardpost_shared::notify::deliver::{Notifier, NotifySettings};
 use guardpost_shared::notify::mailbox::{LocalMailbox, MailboxSms};
 use guardpost_shared::notify::{Mailer, SmsSender};
@@ -47,6 +49,9 @@ pub struct Config {
     pub sms_per_org_per_day: u32,
     /// `GUARDPOST_EARLY_CLOCK_IN_MINUTES` (default 60).
     pub early_clock_in_minutes: i64,
+    /// `GUARDPOST_FILES_BUCKET`: users' files go to this S3 bucket; without it, under
+    /// `<data dir>/files`, served by the local server.
+    pub files_bucket: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +115,7 @@ impl Config {
             sms_per_number_per_hour: u32::try_from(number("GUARDPOST_SMS_PER_NUMBER_PER_HOUR", 3)?)?,
             sms_per_org_per_day: u32::try_from(number("GUARDPOST_SMS_PER_ORG_PER_DAY", 500)?)?,
             early_clock_in_minutes: number("GUARDPOST_EARLY_CLOCK_IN_MINUTES", 60)?,
+            files_bucket: get("GUARDPOST_FILES_BUCKET").filter(|b| !b.is_empty()),
         })
     }
 }
@@ -140,6 +146,7 @@ pub async fn build_state_with(config: &Config, signing: Signing) -> anyhow::Resu
         Signing::Configured => signing_key(config, random.as_ref()).await?,
     };
     let settings = Settings { early_clock_in_minutes: config.early_clock_in_minutes, ..Settings::default() };
+    let files = file_store(config, &secret, clock.clone()).await?;
     Ok(AppState {
         store,
         clock,
@@ -147,7 +154,37 @@ pub async fn build_state_with(config: &Config, signing: Signing) -> anyhow::Resu
         tokens: Arc::new(TokenKeys::from_secret(&secret)?),
         settings: Arc::new(settings),
         usage: Default::default(),
+        files,
     })
+}
+
+/// S3 when a bucket is configured; else the data directory, with upload and download tickets
+/// signed by a key derived from the token signing key.
+async fn file_store(config: &Config, secret: &[u8], clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn FileStore>> {
+    match &config.files_bucket {
+        Some(bucket) => s3_files(bucket).await,
+        None => {
+            use sha2::Digest;
+            let key =
+                sha2::Sha256::new().chain_update(b"guardpost-file-tickets").chain_update(secret).finalize().to_vec();
+            Ok(Arc::new(LocalFiles::new(config.data_dir.join("files"), config.public_url.clone(), key, clock)))
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn s3_files(bucket: &str) -> anyhow::Result<Arc<dyn FileStore>> {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    // An emulator behind AWS_ENDPOINT_URL(_S3) serves buckets by path, not by host name.
+    let emulated =
+        ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"].iter().any(|v| std::env::var(v).is_ok_and(|e| !e.is_empty()));
+    let s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(emulated).build();
+    Ok(Arc::new(guardpost_shared::files::s3::S3Files::new(aws_sdk_s3::Client::from_conf(s3), bucket)))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn s3_files(_: &str) -> anyhow::Result<Arc<dyn FileStore>> {
+    bail!("this build has no S3 support: build with `--features aws`, or unset GUARDPOST_FILES_BUCKET")
 }
 
 async fn signing_key(config: &Config, random: &dyn Random) -> anyhow::Result<Vec<u8>> {

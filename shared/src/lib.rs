@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod notify;
 pub mod records;

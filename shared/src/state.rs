@@ -16,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Which assignments' use this process already noted today (see `access::usage`).
     pub usage: Arc<crate::access::usage::UsageLog>,
+    /// Where users' files are kept (S3 on AWS, the data directory locally).
+    pub files: Arc<dyn crate::files::FileStore>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -12,6 +12,7 @@ use chrono::{Duration, Utc};
 use guardpost::bootstrap::{NewOrganisation, bootstrap};
 use guardpost_shared::auth::TokenKeys;
 use guardpost_shared::clock::{ManualClock, OsRandom};
+use guardpost_shared::files::local::LocalFiles;
 use guardpost_shared::notify::aws::{SesMailer, SnsSms};
 use guardpost_shared::notify::deliver::{Notifier, NotifySettings};
 use guardpost_shared::notify::mailbox::{LocalMailbox, MailboxSms};
@@ -127,6 +128,9 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let store = store_for(backend, dir.path(), clock.clone()).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let files = files_for(backend, dir.path(), &base, clock.clone()).await;
         let state = AppState {
             store,
             clock: clock.clone(),
@@ -134,9 +138,10 @@ impl TestApp {
             tokens: Arc::new(TokenKeys::from_secret(b"an-e2e-test-signing-key-of-32-bytes-or-more").expect("key")),
             settings: Arc::new(settings),
             usage: Default::default(),
+            files,
         };
         let notifier = notifier_for(backend, &state, dir.path()).await;
-        let app = Self::serve(state.clone()).await;
+        let app = Self::serve(listener, state.clone()).await;
         let mut app = Self {
             backend,
             notifier,
@@ -153,8 +158,7 @@ impl TestApp {
         app
     }
 
-    async fn serve(state: AppState) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    async fn serve(listener: tokio::net::TcpListener, state: AppState) -> String {
         let addr = listener.local_addr().expect("addr");
         let app = guardpost::app::local_app(state).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
@@ -298,6 +302,39 @@ impl TestApp {
 }
 
 pub const SENDER: &str = "guardpost@guardpost.test";
+
+/// Where users' files go: the data directory, served by the test server, on SQLite; a fresh
+/// bucket on moto's S3 with DynamoDB.
+pub async fn files_for(
+    backend: Backend,
+    dir: &std::path::Path,
+    base: &str,
+    clock: Arc<ManualClock>,
+) -> Arc<dyn guardpost_shared::files::FileStore> {
+    match backend {
+        Backend::Sqlite => {
+            Arc::new(LocalFiles::new(dir.join("files"), base, b"a-test-key-for-file-tickets-32-bytes".to_vec(), clock))
+        }
+        Backend::DynamoDb => {
+            let client = s3_client(&moto_endpoint());
+            let bucket = format!("guardpost-files-{}", ulid::Ulid::new().to_string().to_lowercase());
+            client.create_bucket().bucket(&bucket).send().await.expect("create a bucket on moto");
+            Arc::new(guardpost_shared::files::s3::S3Files::new(client, bucket))
+        }
+    }
+}
+
+pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
 
 /// A name no other test uses (moto's sent mail is shared by every test of a run).
 pub fn unique(prefix: &str) -> String {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod client;
 pub mod client_access;
 pub mod employees;
+pub mod files;
 pub mod health;
 pub mod integrations;
 pub mod notifications;

@@ -320,7 +320,7 @@ pub async fn authorize(
     .await?;
     let decision = decision::decide(&subject(principal, &facts.roles), permission.name(), &facts.target, state.now());
     if decision.allowed {
-        usage::record(state, principal, &decision).await;
+        usage::record(state.store.as_ref(), &state.usage, state.now().date_naive(), principal, &decision).await;
         Ok(Granted { permission, resource, target: facts.target, site: facts.site })
     } else if hidden_from_client(principal, &facts.target, state.now()) {
         Err(AppError::NotFound("site"))

@@ -12,8 +12,7 @@ use super::decision::{Bearing, Decision};
 use crate::auth::Principal;
 use crate::domain::AssignmentId;
 use crate::records::{item, keys};
-use crate::state::AppState;
-use crate::store::Condition;
+use crate::store::{Condition, Store};
 
 pub const KIND: &str = "assignment-usage";
 
@@ -37,16 +36,17 @@ impl UsageLog {
     }
 }
 
-pub async fn record(state: &AppState, principal: &Principal, decision: &Decision) {
-    let today = state.now().date_naive();
+/// Notes that the assignments that allowed `decision` were used today (each at most once a day
+/// per process).
+pub async fn record(store: &dyn Store, log: &UsageLog, today: NaiveDate, principal: &Principal, decision: &Decision) {
     for c in decision.assignments.iter().filter(|c| c.bearing == Bearing::Grants) {
-        if !state.usage.first_today(c.assignment_id, today) {
+        if !log.first_today(c.assignment_id, today) {
             continue;
         }
         let usage = Usage { assignment_id: c.assignment_id, last_used_on: today };
         let key = keys::assignment_usage(&principal.org, &principal.user.id, &c.assignment_id);
         let written = match item(key, KIND, &usage) {
-            Ok(item) => state.store.put(item, Condition::None).await.map_err(|e| e.to_string()),
+            Ok(item) => store.put(item, Condition::None).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(error) = written {

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod client_access;
+pub mod file;
 pub mod keys;
 pub mod org;
 pub mod preferences;

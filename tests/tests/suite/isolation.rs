@@ -77,6 +77,11 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
     let client = json!({"first_name": "Cli", "last_name": "Ent", "email": "client@acme.example", "role_id": "client"});
     let client = app.post(&format!("/v1/sites/{site}/client-accesses"), &acme, client).await.expect(201).id();
     let guard_token = app.login("aguard", "correct-horse-battery-7").await.access_token;
+    let file = json!({"kind": "licence", "name": "l.pdf", "content_type": "application/pdf", "size": 10});
+    let file = app.post(&format!("/v1/users/{guard}/files"), &acme, file).await.expect(201).body["file"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.clock(&guard_token, &site, "clock-in").await.expect(201);
     let entry = app.get(&format!("/v1/sites/{site}/time-entries"), &acme).await.expect(200).body["items"][0]["id"]
         .as_str()
@@ -95,6 +100,7 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
             "user_id" | "employee_id" => guard.clone(),
             "client_access_id" => client.clone(),
             "time_entry_id" => entry.clone(),
+            "file_id" => file.clone(),
             other => panic!("{op}: no id for {{{other}}}; add one to this walk"),
         }
     };
@@ -113,6 +119,9 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
             "update-client-access" => json!({"last_name": "Mine now"}),
             "update-employee" => json!({"job_title": "Mine now"}),
             "set-user-notification-preferences" => json!({"exception": {"email": false, "sms": false}}),
+            "create-user-file" => {
+                json!({"kind": "licence", "name": "l.pdf", "content_type": "application/pdf", "size": 10})
+            }
             "reset-employee-password" => json!({"generate": true}),
             "reactivate-employee" => json!({"reason": "x"}),
             "set-client-sub-sites" => json!({ site.clone(): false }),

@@ -36,6 +36,9 @@ const RUNS: &[(&str, u16)] = &[
     ("update-employee", 200),
     ("list-login-activity", 200),
     ("list-directory", 200),
+    ("create-user-file", 201),
+    ("list-user-files", 200),
+    ("get-user-file", 200),
     ("get-my-notification-preferences", 200),
     ("set-my-notification-preferences", 200),
     ("get-user-notification-preferences", 200),
@@ -123,10 +126,24 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
     let client =
         json!({"first_name": "Seed", "last_name": "Client", "email": "seed.client@demo.example", "role_id": "client"});
     let client = app.post(&format!("/v1/sites/{mall}/client-accesses"), &token, client).await.expect(201).id();
+    // A file already uploaded, for get-user-file.
+    let body = json!({"kind": "picture", "name": "seed.png", "content_type": "image/png", "size": 4});
+    let file = app.post(&format!("/v1/users/{user}/files"), &token, body).await.expect(201).body;
+    let ticket = &file["upload"];
+    let sent = reqwest::Client::new()
+        .put(ticket["url"].as_str().unwrap())
+        .header("content-type", "image/png")
+        .body(vec![1u8, 2, 3, 4])
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_success());
+    let file_id = file["file"]["id"].as_str().unwrap().to_owned();
     let clocked_at = site.clone();
     let seeded = employee.clone();
     let replacements = [
         ("REPLACE_WITH_CLIENT_ACCESS_ID", client),
+        ("REPLACE_WITH_FILE_ID", file_id),
         ("REPLACE_WITH_SUB_SITE_ID", sub_site),
         ("REPLACE_WITH_USER_ID", user),
         ("REPLACE_WITH_ASSIGNMENT_ID", assignment),

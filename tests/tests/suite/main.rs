@@ -10,6 +10,7 @@ mod client_access;
 mod consistency;
 mod decisions;
 mod employees;
+mod files;
 mod idempotency;
 mod isolation;
 mod lambda_events;

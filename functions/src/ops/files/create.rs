@@ -1,0 +1,109 @@
+//! `POST /v1/users/{user_id}/files`: declares a file (kind, name, content type from the allow
+//! list, size up to 10 MB, optional expiry) and answers where to upload its bytes: a `PUT` to a
+//! URL valid for 15 minutes that accepts exactly the declared type and size. One's own files, or
+//! a manager's in scope (`employees:modify`, `client-access:edit` for a client's picture).
+
+use axum::extract::{Path, State};
+use chrono::{Duration, NaiveDate};
+use guardpost_shared::access::Permission;
+use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{BoundedText, FileId, UserId, Validator};
+use guardpost_shared::files::{self, CONTENT_TYPES, MAX_BYTES, UploadTicket};
+use guardpost_shared::http::{Body, Created, Problem, path_id};
+use guardpost_shared::records::file::{FileKind, FileStatus, UserFile};
+use guardpost_shared::store::Condition;
+use guardpost_shared::{AppError, AppResult, AppState};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{FileView, authorize_files};
+use crate::registry::{Access, Operation};
+
+pub const OPERATION: Operation = Operation {
+    id: "create-user-file",
+    method: "POST",
+    path: "/v1/users/{user_id}/files",
+    access: Access::Requires(Permission::EMPLOYEES_MODIFY),
+    router,
+};
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handler))
+}
+
+/// How long an upload URL works.
+const UPLOAD_MINUTES: i64 = 15;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFile {
+    pub kind: FileKind,
+    /// The file's name, e.g. `security-licence.pdf`.
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// `application/pdf`, `image/png`, `image/jpeg` or `image/webp`.
+    #[schema(example = "application/pdf")]
+    pub content_type: String,
+    /// Bytes: 1 to 10,485,760.
+    #[schema(minimum = 1, maximum = 10485760)]
+    pub size: u64,
+    /// When a licence or certification stops being valid.
+    pub expires_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileUpload {
+    pub file: FileView,
+    /// Send the bytes here.
+    pub upload: UploadTicket,
+}
+
+#[utoipa::path(post, path = "/v1/users/{user_id}/files", tag = "employees", security(("bearer" = [])), request_body = NewFile,
+    params(("user_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    responses((status = 201, body = FileUpload), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn handler(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(user_id): Path<String>,
+    Body(req): Body<NewFile>,
+) -> AppResult<Created<FileUpload>> {
+    let id = path_id(&user_id, "user", UserId::parse)?;
+    authorize_files(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT).await?;
+    let mut v = Validator::new();
+    let name = v.check("name", BoundedText::<1, 200>::parse(&req.name));
+    if req.name.contains(['/', '\\']) {
+        v.fail("name", "a file name, without folders");
+    }
+    if !CONTENT_TYPES.contains(&req.content_type.as_str()) {
+        v.fail("content_type", format!("must be one of {}", CONTENT_TYPES.join(", ")));
+    }
+    if req.size == 0 || req.size > MAX_BYTES {
+        v.fail("size", format!("must be 1 to {MAX_BYTES} bytes"));
+    }
+    v.finish()?;
+    let name = name.ok_or_else(|| AppError::invalid("name", "required"))?.into_inner();
+    let now = state.now();
+    let org = &principal.org;
+    let file = UserFile {
+        id: FileId::from_ulid(state.new_ulid()),
+        user_id: id,
+        kind: req.kind,
+        name,
+        content_type: req.content_type,
+        size: req.size,
+        expires_on: req.expires_on,
+        status: FileStatus::Pending,
+        uploaded_at: None,
+        created_at: now,
+        created_by: principal.user.id,
+    };
+    // The user must still be there: the record is written only beside an existing user.
+    state.store.put(file.item(org, 1)?, Condition::NotExists).await?;
+    let key = files::object_key(org, &id, &file.id);
+    let upload =
+        state.files.upload(&key, &file.content_type, file.size, now + Duration::minutes(UPLOAD_MINUTES)).await?;
+    Ok(Created(FileUpload { file: FileView::new(file, now), upload }))
+}
