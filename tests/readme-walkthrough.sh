@@ -55,4 +55,12 @@ expect "'shifts:view'"
 expect 'no-assignment'
 expect 'mall after: 403'
 expect 'assignment.delete'
+expect 'Subject: Demo Security invites you to its client portal'
+expect 'link: 204, again: 401'
+expect "['Harbour Mall', 'Harbour Mall - North Entrance']"
+expect "'first_name': 'Ada'"
+expect 'entrance: 404'
+expect "['Harbour Mall']"
+expect 'revoked'
+expect 'client after revoke: 401'
 echo "readme walkthrough: ok"
