@@ -29,17 +29,22 @@ const WARM_UP: usize = 10;
 /// Builds the `i`-th request of a measured operation.
 type MakeReq<'a> = Box<dyn Fn(usize) -> Req + 'a>;
 
-/// One request: method, path, bearer token and JSON body.
+/// One request: method, path, bearer token, JSON body and any other headers.
 struct Req {
     method: Method,
     uri: String,
     token: Option<String>,
     body: Option<Value>,
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Req {
     fn new(method: Method, uri: impl Into<String>, token: Option<&str>, body: Option<Value>) -> Self {
-        Self { method, uri: uri.into(), token: token.map(str::to_owned), body }
+        Self { method, uri: uri.into(), token: token.map(str::to_owned), body, headers: Vec::new() }
+    }
+    fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
     }
     fn get(uri: &str, token: &str) -> Self {
         Self::new(Method::GET, uri, Some(token), None)
@@ -63,6 +68,9 @@ impl Bench {
         let mut request = Request::builder().method(req.method).uri(&req.uri);
         if let Some(token) = &req.token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in &req.headers {
+            request = request.header(*name, value);
         }
         let body = match &req.body {
             Some(json) => {
@@ -275,6 +283,7 @@ async fn main() {
     let uri = format!("/v1/sites/{target_site}/shifts");
     rows.push(bench.measure(name, fast, |_| Req::get(&uri, &many_token), None).await);
     let decisions = decision_bench(&bench, &many_token, &target_site, iterations(100_000)).await;
+    rows.extend(people_bench(&bench, admin, &region["id"], &sites, &guard, guard_id, fast, slow).await);
 
     let (cores, cpu, commit) = machine();
     println!("Machine: {cores} cores, {cpu}; commit {commit}; {WARM_UP} warm-up requests per operation\n");
@@ -346,4 +355,66 @@ async fn decision_bench(bench: &Bench, token: &str, site: &str, iters: usize) ->
         row("`decide` denied (`roles:manage`, in memory)", denied, 0),
         row("`authorize` on a site (reads roles and site, SQLite)", checks, trips.unwrap_or(0)),
     ]
+}
+
+/// Client access and the employee lifecycle: creating a client access (with an invitation),
+/// the client's own sites, changing an employee against their ETag, and the directory.
+#[allow(clippy::too_many_arguments)]
+async fn people_bench(
+    bench: &Bench,
+    admin: &str,
+    region: &Value,
+    sites: &[String],
+    guard: &str,
+    guard_id: &str,
+    fast: usize,
+    slow: usize,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let master = json!({ "name": "Bench Mall", "kind": "master", "region_id": region, "time_zone": "UTC" });
+    let master = bench.ok(Req::post("/v1/sites", Some(admin), master)).await["id"].as_str().unwrap().to_owned();
+    for i in 0..3 {
+        let sub = json!({ "name": format!("Mall wing {i}"), "parent_site_id": master, "time_zone": "UTC" });
+        bench.ok(Req::post("/v1/sites", Some(admin), sub)).await;
+    }
+    let uri = format!("/v1/sites/{master}/client-accesses");
+    let invite = |i: usize| {
+        let body = json!({ "first_name": "Bench", "last_name": "Client", "email": format!("client{i}@bench.example"),
+            "role_id": "client" });
+        Req::post(&uri, Some(admin), body)
+    };
+    rows.push(bench.measure("POST /v1/sites/{id}/client-accesses (invitation)", slow, invite, None).await);
+
+    let body = json!({ "first_name": "Priya", "last_name": "Client", "email": "priya@bench.example", "role_id": "client",
+        "password": PASSWORD, "password_confirmation": PASSWORD });
+    bench.ok(Req::post(&uri, Some(admin), body)).await;
+    let client = bench.login("priya@bench.example").await;
+    let name = "GET /v1/me/sites (client: a master site and 3 sub-sites)";
+    rows.push(bench.measure(name, fast, |_| Req::get("/v1/me/sites", &client), None).await);
+
+    // Each change is made against the version the previous one left.
+    let uri = format!("/v1/employees/{guard_id}");
+    let (status, _, _) = bench.call(Req::get(&uri, admin)).await;
+    assert!(status.is_success());
+    let first: u64 = {
+        let request = Request::builder().uri(&uri).header(header::AUTHORIZATION, format!("Bearer {admin}"));
+        let response = bench.app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        response.headers()[header::ETAG].to_str().unwrap().trim_matches('"').parse().unwrap()
+    };
+    let change = |i: usize| {
+        let body = json!({ "job_title": format!("Guard grade {}", i % 7), "hr": { "title": "Guard" } });
+        Req::new(Method::PATCH, uri.clone(), Some(admin), Some(body)).with_header("if-match", format!("\"{}\"", first + i as u64))
+    };
+    rows.push(bench.measure("PATCH /v1/employees/{id} (If-Match)", fast, change, None).await);
+
+    // Twenty colleagues at the guard's first site: the guard's directory (shared locations).
+    for i in 0..20 {
+        let body = json!({ "employee_number": format!("C{i}"), "first_name": "Colleague", "last_name": format!("{i}"),
+            "username": format!("colleague{i}") });
+        let id = bench.ok(Req::post("/v1/employees", Some(admin), body)).await["id"].as_str().unwrap().to_owned();
+        bench.ok(Req::new(Method::PUT, format!("/v1/sites/{}/employees/{id}", sites[0]), Some(admin), None)).await;
+    }
+    let name = "GET /v1/directory (shared locations: 5 sites, 21 people)";
+    rows.push(bench.measure(name, fast, |_| Req::get("/v1/directory", guard), None).await);
+    rows
 }
