@@ -403,7 +403,8 @@ async fn people_bench(
     };
     let change = |i: usize| {
         let body = json!({ "job_title": format!("Guard grade {}", i % 7), "hr": { "title": "Guard" } });
-        Req::new(Method::PATCH, uri.clone(), Some(admin), Some(body)).with_header("if-match", format!("\"{}\"", first + i as u64))
+        Req::new(Method::PATCH, uri.clone(), Some(admin), Some(body))
+            .with_header("if-match", format!("\"{}\"", first + i as u64))
     };
     rows.push(bench.measure("PATCH /v1/employees/{id} (If-Match)", fast, change, None).await);
 

@@ -192,7 +192,12 @@ async fn read_roles_and(
     ids.dedup();
     let mut keys: Vec<_> = ids.iter().map(|id| keys::role(org, id)).collect();
     let n_roles = keys.len();
-    keys.extend(extra);
+    // A key asked for twice (an extra that is also one of the roles) is read once.
+    for k in &extra {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
     if keys.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -205,9 +210,11 @@ async fn read_roles_and(
     let mut roles = Vec::with_capacity(n_roles);
     let mut rest = Vec::new();
     for item in items {
-        if item.kind == role::KIND && role_keys.contains(&item.key) {
+        let is_role = item.kind == role::KIND && role_keys.contains(&item.key);
+        if is_role {
             roles.push(item.parse()?);
-        } else {
+        }
+        if !is_role || extra.contains(&item.key) {
             rest.push(item);
         }
     }
@@ -241,7 +248,7 @@ pub async fn gather(
     assignments: &[Assignment],
     resource: Resource,
 ) -> Result<(Vec<Role>, Target), AppError> {
-    let facts = gather_with(store, org, assignments, resource, None).await?;
+    let facts = gather_with(store, org, assignments, resource, None, vec![]).await?;
     Ok((facts.roles, facts.target))
 }
 
@@ -253,47 +260,51 @@ pub async fn gather_for(
 ) -> Result<(Vec<Role>, Target), AppError> {
     let store = state.store.as_ref();
     let facts =
-        gather_with(store, &principal.org, &principal.access.assignments, resource, Some(&principal.roles)).await?;
+        gather_with(store, &principal.org, &principal.access.assignments, resource, Some(&principal.roles), vec![])
+            .await?;
     Ok((facts.roles, facts.target))
 }
 
-/// What a decision reads: the roles, the target's facts and, for a site, the site itself.
+/// What a decision reads: the roles, the target's facts and, for a site, the site itself; and
+/// the items the handler asked to read along (`extra`).
 struct Facts {
     roles: Vec<Role>,
     target: Target,
     site: Option<Versioned<Site>>,
+    extra: Vec<crate::store::Item>,
 }
 
-/// [`gather`], reusing (or filling) a request's roles cache.
+/// [`gather`], reusing (or filling) a request's roles cache, and reading `extra` keys in the
+/// same batch as the roles.
 async fn gather_with(
     store: &dyn Store,
     org: &OrgSlug,
     assignments: &[Assignment],
     resource: Resource,
     cache: Option<&RolesCache>,
+    extra: Vec<crate::store::Key>,
 ) -> Result<Facts, AppError> {
-    let without_site = |roles, target| Facts { roles, target, site: None };
+    let plain = |(roles, extra), target| Facts { roles, target, site: None, extra };
     match resource {
-        Resource::Organisation => {
-            Ok(without_site(roles_and(store, org, assignments, vec![], cache).await?.0, Target::Org))
-        }
-        Resource::Region(id) => {
-            Ok(without_site(roles_and(store, org, assignments, vec![], cache).await?.0, Target::Region(id)))
-        }
+        Resource::Organisation => Ok(plain(roles_and(store, org, assignments, extra, cache).await?, Target::Org)),
+        Resource::Region(id) => Ok(plain(roles_and(store, org, assignments, extra, cache).await?, Target::Region(id))),
         Resource::Site(id) => {
             let site_key = keys::site(org, &id);
-            let (roles, rest) = roles_and(store, org, assignments, vec![site_key.clone()], cache).await?;
-            let item =
-                rest.iter().find(|i| i.key == site_key && i.kind == site::KIND).ok_or(AppError::NotFound("site"))?;
+            let mut wanted = extra;
+            wanted.push(site_key.clone());
+            let (roles, mut rest) = roles_and(store, org, assignments, wanted, cache).await?;
+            let at = rest
+                .iter()
+                .position(|i| i.key == site_key && i.kind == site::KIND)
+                .ok_or(AppError::NotFound("site"))?;
+            let item = rest.swap_remove(at);
             let site = Versioned { record: item.parse::<Site>()?, version: item.version };
-            Ok(Facts { roles, target: Target::Site(facts(&site.record)), site: Some(site) })
+            Ok(Facts { roles, target: Target::Site(facts(&site.record)), site: Some(site), extra: rest })
         }
         Resource::User(id) => {
-            let (roles, sites) = tokio::try_join!(
-                async { Ok::<_, AppError>(roles_and(store, org, assignments, vec![], cache).await?.0) },
-                user_sites(store, org, &id)
-            )?;
-            Ok(without_site(roles, Target::User { id, sites }))
+            let (read, sites) =
+                tokio::try_join!(roles_and(store, org, assignments, extra, cache), user_sites(store, org, &id))?;
+            Ok(plain(read, Target::User { id, sites }))
         }
     }
 }
@@ -310,18 +321,31 @@ pub async fn authorize(
     permission: Permission,
     resource: Resource,
 ) -> Result<Granted, AppError> {
+    Ok(authorize_reading(state, principal, permission, resource, vec![]).await?.0)
+}
+
+/// [`authorize`], reading `extra` items in the same store round trip as the decision's facts:
+/// answers them (those that exist) beside the grant, once the decision allowed.
+pub async fn authorize_reading(
+    state: &AppState,
+    principal: &Principal,
+    permission: Permission,
+    resource: Resource,
+    extra: Vec<crate::store::Key>,
+) -> Result<(Granted, Vec<crate::store::Item>), AppError> {
     let facts = gather_with(
         state.store.as_ref(),
         &principal.org,
         &principal.access.assignments,
         resource,
         Some(&principal.roles),
+        extra,
     )
     .await?;
     let decision = decision::decide(&subject(principal, &facts.roles), permission.name(), &facts.target, state.now());
     if decision.allowed {
         usage::record(state.store.as_ref(), &state.usage, state.now().date_naive(), principal, &decision).await;
-        Ok(Granted { permission, resource, target: facts.target, site: facts.site })
+        Ok((Granted { permission, resource, target: facts.target, site: facts.site }, facts.extra))
     } else if hidden_from_client(principal, &facts.target, state.now()) {
         Err(AppError::NotFound("site"))
     } else {

@@ -29,6 +29,9 @@ pub struct ClientAccess {
     pub assignment_id: AssignmentId,
     /// When the last invitation was asked for (none: a password was set at creation).
     pub invited_at: Option<DateTime<Utc>>,
+    /// TrackTik's optional picture of the client: a file of the client user.
+    #[serde(default)]
+    pub picture_file_id: Option<crate::domain::FileId>,
     pub created_at: DateTime<Utc>,
     pub created_by: UserId,
 }

@@ -15,7 +15,7 @@ use guardpost_shared::domain::{OrgSlug, UserId};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::records::keys;
 use guardpost_shared::records::role::{self, Role, UserAccess, Validity};
-use guardpost_shared::records::user::{self, LoginActivity, LoginOutcome, User, UserKind, UserStatus};
+use guardpost_shared::records::user::{self, User, UserKind, UserStatus};
 use guardpost_shared::store::{Query, Store, read_all, read_page};
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
@@ -87,27 +87,17 @@ pub async fn handler(
     let result = read_page(store, &query).await?;
     let users: Vec<User> =
         result.items.iter().filter(|i| i.kind == user::KIND).map(|i| i.parse()).collect::<Result<_, _>>()?;
-    let roles = all_roles(store, org).await?;
+    let ids: Vec<_> = users.iter().map(|u| u.id).collect();
+    let (roles, logins) = tokio::try_join!(all_roles(store, org), user::last_logins(store, org, &ids))?;
     let now = state.now();
-    let reviewed = try_join_all(users.iter().map(|u| review(store, org, u, &roles, now))).await?;
+    let reviewed =
+        try_join_all(users.iter().map(|u| review(store, org, u, &roles, logins.get(&u.id).copied(), now))).await?;
     Ok(Json(Paged::from_page(&result, reviewed)))
 }
 
 async fn all_roles(store: &dyn Store, org: &OrgSlug) -> AppResult<Vec<Role>> {
     let items = read_all(store, &Query::table(keys::roles(org))).await?;
     Ok(items.iter().filter(|i| i.kind == role::KIND).map(|i| i.parse()).collect::<Result<_, _>>()?)
-}
-
-async fn last_login(store: &dyn Store, org: &OrgSlug, user: &UserId) -> AppResult<Option<DateTime<Utc>>> {
-    let query = Query::table(keys::user_items(org, user)).prefix(keys::LOGIN_ACTIVITY_PREFIX).descending().limit(50);
-    let page = read_page(store, &query).await?;
-    for it in &page.items {
-        let activity: LoginActivity = it.parse()?;
-        if activity.outcome == LoginOutcome::Success {
-            return Ok(Some(activity.at));
-        }
-    }
-    Ok(None)
 }
 
 async fn usages(store: &dyn Store, org: &OrgSlug, user: &UserId) -> AppResult<Vec<Usage>> {
@@ -121,11 +111,11 @@ async fn review(
     org: &OrgSlug,
     user: &User,
     roles: &[Role],
+    login: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> AppResult<ReviewedUser> {
-    let (access, login, used) = tokio::try_join!(
+    let (access, used) = tokio::try_join!(
         async { Ok::<_, guardpost_shared::AppError>(role::load_access(store, org, &user.id).await?.record) },
-        last_login(store, org, &user.id),
         usages(store, org, &user.id),
     )?;
     Ok(assess(user, &access, roles, login, &used, now))

@@ -8,16 +8,17 @@
 //! the chosen role, side by side; the transaction.
 
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::{Permission, Resource, authorize_reading};
 use guardpost_shared::auth::{Principal, password};
-use guardpost_shared::domain::{AssignmentId, Email, Name, Secret, SiteId, UserId, Validator};
+use guardpost_shared::domain::{AssignmentId, Email, Name, RoleId, Secret, SiteId, UserId, Validator};
 use guardpost_shared::http::{Body, Created, Problem, path_id};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::client_access::{self, ClientAccess};
+use guardpost_shared::records::file::FileKind;
 use guardpost_shared::records::role::{Assignment, Scope};
 use guardpost_shared::records::user::{Credential, User, UserKind, UserStatus};
-use guardpost_shared::records::{Versioned, site};
+use guardpost_shared::records::{Versioned, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
@@ -26,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ClientAccessStatus, ClientAccessView, Parts, client_role};
+use crate::ops::files::{NewPicture, check_declared, pending, ticket};
 use crate::ops::users::PhoneInput;
 use crate::ops::users::new::{commit, user_ops};
 use crate::registry::{Access, Operation};
@@ -64,6 +66,8 @@ pub struct CreateClientAccessRequest {
     pub password_confirmation: Option<Secret>,
     /// With a password: the client must change it at the first login. Default false.
     pub force_change: Option<bool>,
+    /// An optional picture of the client: the answer's `picture_upload` says where to send it.
+    pub picture: Option<NewPicture>,
 }
 
 #[utoipa::path(post, path = "/v1/sites/{site_id}/client-accesses", tag = "client-access", security(("bearer" = [])),
@@ -85,11 +89,21 @@ pub async fn handler(
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let store = state.store.as_ref();
     let org = &principal.org;
-    let (granted, role) = tokio::join!(
-        authorize(&state, &principal, Permission::CLIENT_ACCESS_CREATE, Resource::Site(site_id)),
-        client_role(store, org, &req.role_id)
+    // The chosen role rides along with the decision's read; the sub-sites (for the answer) are
+    // read beside it.
+    let role_key = RoleId::parse(&req.role_id).ok().map(|id| keys::role(org, &id));
+    let decided = authorize_reading(
+        &state,
+        &principal,
+        Permission::CLIENT_ACCESS_CREATE,
+        Resource::Site(site_id),
+        role_key.into_iter().collect(),
     );
-    let site = granted?.into_site().ok_or(AppError::NotFound("site"))?;
+    let (decided, subs) = tokio::join!(decided, client_access::sub_sites(store, org, &site_id));
+    let (granted, extra) = decided?;
+    let subs = subs?;
+    granted.site().ok_or(AppError::NotFound("site"))?;
+    let role = client_role(extra.first());
     let now = state.now();
     let id = UserId::from_ulid(state.new_ulid());
     let mut v = Validator::new();
@@ -102,6 +116,8 @@ pub async fn handler(
         Err(other) => return Err(other),
     };
     let user = parse(&req, id, now, &mut v);
+    let picture_name =
+        req.picture.as_ref().and_then(|p| check_declared(&mut v, "picture", &p.name, &p.content_type, p.size, true));
     if let Some(p) = &req.password {
         let confirmation = req.password_confirmation.as_ref().map(Secret::expose);
         if confirmation != Some(p.expose()) {
@@ -134,16 +150,26 @@ pub async fn handler(
         now,
         principal.user.id,
     );
+    let picture = match (&req.picture, picture_name) {
+        (Some(p), Some(name)) => {
+            Some(pending(&state, &principal, id, FileKind::Picture, name, p.content_type.clone(), p.size, None))
+        }
+        _ => None,
+    };
     let record = ClientAccess {
         id,
         site_id,
         assignment_id,
         invited_at: invite.then_some(now),
+        picture_file_id: picture.as_ref().map(|p| p.id),
         created_at: now,
         created_by: principal.user.id,
     };
     let mut ops = user_ops(org, &user, &credential, Some(assignment.clone()))?;
     ops.push(TxOp::put(record.item(org, 1)?, Condition::NotExists));
+    if let Some(file) = &picture {
+        ops.push(TxOp::put(file.item(org, 1)?, Condition::NotExists));
+    }
     if invite {
         let invitation = Message::Welcome { user_id: id, generation: credential.link_generation };
         ops.push(enqueue(org, state.new_ulid().to_string(), invitation, now)?);
@@ -158,10 +184,6 @@ pub async fn handler(
     )];
     commit(&state, ops, before).await?;
     tracing::info!(client = %id, site = %site_id, by = %principal.user.id, "client access created");
-    let subs = match site.record.kind {
-        site::SiteKind::Master => client_access::sub_sites(store, org, &site_id).await?,
-        site::SiteKind::Site => Vec::new(),
-    };
     let parts = Parts {
         user: Versioned { record: user, version: 1 },
         access: Versioned {
@@ -175,7 +197,11 @@ pub async fn handler(
         credential: Some(Versioned { record: credential, version: 1 }),
         last_login_at: None,
     };
-    Ok(Created(ClientAccessView::new(&record, &parts, Some(role.name), &subs)))
+    let mut view = ClientAccessView::new(&record, &parts, Some(role.name), &subs);
+    if let Some(file) = &picture {
+        view.picture_upload = Some(ticket(&state, org, file).await?);
+    }
+    Ok(Created(view))
 }
 
 /// The client user the request describes (every field checked at once).

@@ -116,15 +116,23 @@ pub(crate) async fn role_names(store: &dyn Store, org: &OrgSlug, ids: &[RoleId])
     Ok(out)
 }
 
-/// A client-portal role of the organisation, for the `role_id` field (422 otherwise).
-pub(crate) async fn client_role(store: &dyn Store, org: &OrgSlug, raw: &str) -> AppResult<role::Role> {
+/// A client-portal role of the organisation, for the `role_id` field (422 otherwise), from the
+/// role's item as read (none: no such role).
+pub(crate) fn client_role(item: Option<&guardpost_shared::store::Item>) -> AppResult<role::Role> {
     let invalid = || AppError::invalid("role_id", "no such client portal role in this organisation");
-    let id = RoleId::parse(raw).map_err(|_| invalid())?;
-    let role = role::load(store, org, &id).await.map_err(|_| invalid())?.record;
+    let role: role::Role = item.filter(|i| i.kind == role::KIND).ok_or_else(invalid)?.parse()?;
     if role.portal != guardpost_shared::access::catalogue::Portal::Client {
         return Err(AppError::invalid("role_id", "must be a role of the client portal"));
     }
     Ok(role)
+}
+
+/// [`client_role`], read.
+pub(crate) async fn read_client_role(store: &dyn Store, org: &OrgSlug, raw: &str) -> AppResult<role::Role> {
+    match RoleId::parse(raw) {
+        Ok(id) => client_role(store.get(&keys::role(org, &id)).await?.as_ref()),
+        Err(_) => client_role(None),
+    }
 }
 
 /// The view of one access, read fresh: its parts, its role's name and, for a master site, the

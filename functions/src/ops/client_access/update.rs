@@ -11,6 +11,7 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{Name, Validator};
 use guardpost_shared::http::{Body, Problem, present};
 use guardpost_shared::records::audit::{self, Change};
+use guardpost_shared::records::file::FileKind;
 use guardpost_shared::records::user::UserStatus;
 use guardpost_shared::records::written_over;
 use guardpost_shared::store::{Condition, TxOp};
@@ -20,7 +21,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ClientAccessStatus, ClientAccessView, client_role, locate, read_parts, shown};
+use super::{ClientAccessStatus, ClientAccessView, locate, read_client_role, read_parts, shown};
+use crate::ops::files::{NewPicture, check_declared, pending, ticket};
 use crate::ops::users::PhoneInput;
 use crate::registry::{Access, Operation};
 
@@ -50,6 +52,10 @@ pub struct UpdateClientAccessRequest {
     /// Another role of the client portal.
     pub role_id: Option<String>,
     pub status: Option<ClientAccessStatus>,
+    /// A new picture (the answer's `picture_upload` says where to send it); `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<NewPicture>)]
+    pub picture: Option<Option<NewPicture>>,
 }
 
 #[utoipa::path(patch, path = "/v1/client-accesses/{client_access_id}", tag = "client-access", security(("bearer" = [])),
@@ -64,7 +70,7 @@ pub async fn handler(
     Body(req): Body<UpdateClientAccessRequest>,
 ) -> AppResult<Json<ClientAccessView>> {
     let (record, granted) = locate(&state, &principal, &id, Permission::CLIENT_ACCESS_EDIT).await?;
-    let record = record.record;
+    let (mut record, record_version) = (record.record, record.version);
     if req.status == Some(ClientAccessStatus::Revoked)
         && !granted.also(&state, &principal, Permission::CLIENT_ACCESS_REVOKE).await?
     {
@@ -73,7 +79,7 @@ pub async fn handler(
     let store = state.store.as_ref();
     let org = &principal.org;
     let role = match &req.role_id {
-        Some(raw) => Some(client_role(store, org, raw).await?),
+        Some(raw) => Some(read_client_role(store, org, raw).await?),
         None => None,
     };
     let parts =
@@ -92,6 +98,13 @@ pub async fn handler(
         Some(None) => user.main_phone = None,
         None => {}
     }
+    let picture = match &req.picture {
+        Some(Some(p)) => check_declared(&mut v, "picture", &p.name, &p.content_type, p.size, true).map(|name| {
+            Some(pending(&state, &principal, record.id, FileKind::Picture, name, p.content_type.clone(), p.size, None))
+        }),
+        Some(None) => Some(None),
+        None => None,
+    };
     v.finish()?;
     let mut access = parts.access.record.clone();
     let assignment = access.assignments.iter_mut().find(|a| a.id == record.assignment_id).ok_or_else(|| {
@@ -124,14 +137,23 @@ pub async fn handler(
     };
     let change = Change::new(action, vec![record.id.to_string()], &before, &after)?;
     let (user_version, access_version) = (parts.user.version, parts.access.version);
-    state
-        .store
-        .transact(vec![
-            TxOp::put(user.item(org, user_version + 1)?, Condition::VersionIs(user_version)),
-            TxOp::put(access.item(org, &record.id, access_version + 1)?, written_over(access_version)),
-            audit::record(org, &principal, state.new_ulid(), now, change)?,
-        ])
-        .await?;
+    let mut ops = vec![
+        TxOp::put(user.item(org, user_version + 1)?, Condition::VersionIs(user_version)),
+        TxOp::put(access.item(org, &record.id, access_version + 1)?, written_over(access_version)),
+        audit::record(org, &principal, state.new_ulid(), now, change)?,
+    ];
+    if let Some(new_picture) = &picture {
+        record.picture_file_id = new_picture.as_ref().map(|f| f.id);
+        ops.push(TxOp::put(record.item(org, record_version + 1)?, Condition::VersionIs(record_version)));
+        if let Some(file) = new_picture {
+            ops.push(TxOp::put(file.item(org, 1)?, Condition::NotExists));
+        }
+    }
+    state.store.transact(ops).await?;
     tracing::info!(client = %record.id, action, by = %principal.user.id, "client access changed");
-    Ok(Json(shown(&state, org, &record, granted).await?))
+    let mut view = shown(&state, org, &record, granted).await?;
+    if let Some(Some(file)) = &picture {
+        view.picture_upload = Some(ticket(&state, org, file).await?);
+    }
+    Ok(Json(view))
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use guardpost_shared::domain::{Phone, SiteId};
+use guardpost_shared::files::UploadTicket;
 use guardpost_shared::records::client_access::ClientAccess;
 use guardpost_shared::records::site::Site;
 use guardpost_shared::records::user::UserStatus;
@@ -33,6 +34,11 @@ pub struct ClientAccessView {
     pub invitation_pending: bool,
     /// When the last invitation was asked for.
     pub invited_at: Option<DateTime<Utc>>,
+    /// The client's picture: a file of the client user (`GET /v1/users/{id}/files/{file_id}`).
+    pub picture_file_id: Option<String>,
+    /// Where to upload the picture just declared (in the answer of the change that declared it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture_upload: Option<UploadTicket>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
 }
@@ -76,6 +82,8 @@ impl ClientAccessView {
             last_login_at: parts.last_login_at,
             invitation_pending: parts.credential.as_ref().is_none_or(|c| c.record.password_hash.is_none()),
             invited_at: record.invited_at,
+            picture_file_id: record.picture_file_id.map(|f| f.to_string()),
+            picture_upload: None,
             created_at: record.created_at,
             created_by: record.created_by.to_string(),
         }

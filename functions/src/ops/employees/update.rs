@@ -10,14 +10,14 @@
 //! they do (`403 outranked`).
 
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize, outranks_user};
+use guardpost_shared::access::{Permission, Resource, authorize_reading, outranks_user};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{OrgSlug, UserId, Validator};
 use guardpost_shared::http::{Body, IfMatch, Problem, Tagged, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role;
 use guardpost_shared::records::user::{self, LoginName, User, UserKind};
-use guardpost_shared::records::{Tx, item, keys};
+use guardpost_shared::records::{Tx, Versioned, item, keys};
 use guardpost_shared::store::{Condition, Key, Store, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -61,10 +61,20 @@ pub async fn handler(
     Body(req): Body<EmployeePatch>,
 ) -> AppResult<Tagged<EmployeeView>> {
     let id = path_id(&employee_id, "employee", UserId::parse)?;
-    let granted = authorize(&state, &principal, Permission::EMPLOYEES_MODIFY, Resource::User(id)).await?;
     let store = state.store.as_ref();
     let org = &principal.org;
-    let (current, access) = tokio::try_join!(user::load(store, org, &id), role::load_access(store, org, &id))?;
+    // The employee, their assignments and their last login ride along with the decision's read.
+    let wanted = vec![keys::user(org, &id), keys::user_access(org, &id), keys::last_login(org, &id)];
+    let (granted, items) =
+        authorize_reading(&state, &principal, Permission::EMPLOYEES_MODIFY, Resource::User(id), wanted.clone()).await?;
+    let read = |key: &Key| items.iter().find(|i| &i.key == key);
+    let current = read(&wanted[0]).ok_or(AppError::NotFound("employee"))?;
+    let current = Versioned { record: current.parse::<User>()?, version: current.version };
+    let access = match read(&wanted[1]) {
+        Some(a) => Versioned { record: a.parse::<role::UserAccess>()?, version: a.version },
+        None => Versioned { record: role::UserAccess::default(), version: 0 },
+    };
+    let last = read(&wanted[2]).map(|l| l.parse::<user::LastLogin>().map(|l| l.at)).transpose()?;
     if current.record.kind != UserKind::Employee {
         return Err(AppError::NotFound("employee"));
     }
@@ -144,7 +154,6 @@ pub async fn handler(
     tracing::info!(employee = %id, by = %principal.user.id, "employee modified");
     let sensitive =
         id == principal.user.id || granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
-    let last = user::last_logins(store, org, &[id]).await?.get(&id).copied();
     Ok(Tagged { version: current.version + 1, body: EmployeeView::shown(&next, sensitive).with_last_login(last) })
 }
 

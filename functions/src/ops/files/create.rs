@@ -4,13 +4,13 @@
 //! a manager's in scope (`employees:modify`, `client-access:edit` for a client's picture).
 
 use axum::extract::{Path, State};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{BoundedText, FileId, UserId, Validator};
-use guardpost_shared::files::{self, CONTENT_TYPES, MAX_BYTES, UploadTicket};
+use guardpost_shared::domain::{UserId, Validator};
+use guardpost_shared::files::UploadTicket;
 use guardpost_shared::http::{Body, Created, Problem, path_id};
-use guardpost_shared::records::file::{FileKind, FileStatus, UserFile};
+use guardpost_shared::records::file::FileKind;
 use guardpost_shared::store::Condition;
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{FileView, authorize_files};
+use super::{FileView, authorize_files, check_declared, pending, ticket};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -32,9 +32,6 @@ pub const OPERATION: Operation = Operation {
 fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
 }
-
-/// How long an upload URL works.
-const UPLOAD_MINUTES: i64 = 15;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -73,37 +70,12 @@ pub async fn handler(
     let id = path_id(&user_id, "user", UserId::parse)?;
     authorize_files(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT).await?;
     let mut v = Validator::new();
-    let name = v.check("name", BoundedText::<1, 200>::parse(&req.name));
-    if req.name.contains(['/', '\\']) {
-        v.fail("name", "a file name, without folders");
-    }
-    if !CONTENT_TYPES.contains(&req.content_type.as_str()) {
-        v.fail("content_type", format!("must be one of {}", CONTENT_TYPES.join(", ")));
-    }
-    if req.size == 0 || req.size > MAX_BYTES {
-        v.fail("size", format!("must be 1 to {MAX_BYTES} bytes"));
-    }
+    let name = check_declared(&mut v, "", &req.name, &req.content_type, req.size, false);
     v.finish()?;
-    let name = name.ok_or_else(|| AppError::invalid("name", "required"))?.into_inner();
+    let name = name.ok_or_else(|| AppError::invalid("name", "required"))?;
+    let file = pending(&state, &principal, id, req.kind, name, req.content_type, req.size, req.expires_on);
+    state.store.put(file.item(&principal.org, 1)?, Condition::NotExists).await?;
+    let upload = ticket(&state, &principal.org, &file).await?;
     let now = state.now();
-    let org = &principal.org;
-    let file = UserFile {
-        id: FileId::from_ulid(state.new_ulid()),
-        user_id: id,
-        kind: req.kind,
-        name,
-        content_type: req.content_type,
-        size: req.size,
-        expires_on: req.expires_on,
-        status: FileStatus::Pending,
-        uploaded_at: None,
-        created_at: now,
-        created_by: principal.user.id,
-    };
-    // The user must still be there: the record is written only beside an existing user.
-    state.store.put(file.item(org, 1)?, Condition::NotExists).await?;
-    let key = files::object_key(org, &id, &file.id);
-    let upload =
-        state.files.upload(&key, &file.content_type, file.size, now + Duration::minutes(UPLOAD_MINUTES)).await?;
     Ok(Created(FileUpload { file: FileView::new(file, now), upload }))
 }

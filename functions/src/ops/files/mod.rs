@@ -9,13 +9,90 @@ pub mod list;
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, authorize_self};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::UserId;
-use guardpost_shared::records::file::UserFile;
+use guardpost_shared::domain::{BoundedText, FileId, OrgSlug, UserId, Validator};
+use guardpost_shared::files::{self, CONTENT_TYPES, MAX_BYTES, UploadTicket};
+use guardpost_shared::records::file::{FileKind, FileStatus, UserFile};
 use guardpost_shared::{AppResult, AppState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ops::users::authorize_user;
+
+/// A picture declared with something else (a client access's picture): its bytes follow through
+/// the upload ticket of the answer.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPicture {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// `image/png`, `image/jpeg` or `image/webp`.
+    pub content_type: String,
+    /// Bytes: 1 to 10,485,760.
+    #[schema(minimum = 1, maximum = 10485760)]
+    pub size: u64,
+}
+
+/// Checks a declared file (name, type from the allow list, size), recording problems under
+/// `prefix`; answers the name.
+pub(crate) fn check_declared(
+    v: &mut Validator,
+    prefix: &str,
+    name: &str,
+    content_type: &str,
+    size: u64,
+    images_only: bool,
+) -> Option<String> {
+    let field = |f: &str| if prefix.is_empty() { f.to_owned() } else { format!("{prefix}.{f}") };
+    let parsed = v.check(&field("name"), BoundedText::<1, 200>::parse(name));
+    if name.contains(['/', '\\']) {
+        v.fail(&field("name"), "a file name, without folders");
+    }
+    let allowed: Vec<&str> =
+        CONTENT_TYPES.iter().copied().filter(|t| !images_only || t.starts_with("image/")).collect();
+    if !allowed.contains(&content_type) {
+        v.fail(&field("content_type"), format!("must be one of {}", allowed.join(", ")));
+    }
+    if size == 0 || size > MAX_BYTES {
+        v.fail(&field("size"), format!("must be 1 to {MAX_BYTES} bytes"));
+    }
+    parsed.map(BoundedText::into_inner)
+}
+
+/// A new file record, waiting for its bytes.
+pub(crate) fn pending(
+    state: &AppState,
+    principal: &Principal,
+    user: UserId,
+    kind: FileKind,
+    name: String,
+    content_type: String,
+    size: u64,
+    expires_on: Option<chrono::NaiveDate>,
+) -> UserFile {
+    UserFile {
+        id: FileId::from_ulid(state.new_ulid()),
+        user_id: user,
+        kind,
+        name,
+        content_type,
+        size,
+        expires_on,
+        status: FileStatus::Pending,
+        uploaded_at: None,
+        created_at: state.now(),
+        created_by: principal.user.id,
+    }
+}
+
+/// The ticket to upload a file's bytes (15 minutes).
+pub(crate) async fn ticket(state: &AppState, org: &OrgSlug, file: &UserFile) -> AppResult<UploadTicket> {
+    let key = files::object_key(org, &file.user_id, &file.id);
+    let expires_at = state.now() + chrono::Duration::minutes(UPLOAD_MINUTES);
+    Ok(state.files.upload(&key, &file.content_type, file.size, expires_at).await?)
+}
+
+/// How long an upload URL works.
+const UPLOAD_MINUTES: i64 = 15;
 
 /// A file as listed: whether a licence or certification has expired.
 #[derive(Debug, Serialize, ToSchema)]
