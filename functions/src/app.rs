@@ -57,7 +57,8 @@ impl Modify for BearerAuth {
 
 /// Operations whose answers carry a fresh secret: never stored by the idempotency layer (a retry
 /// of create-integration meets its unique name instead; a retried rotation rotates again).
-pub const ANSWERS_CARRY_SECRETS: &[&str] = &["create-integration", "rotate-integration-secret", "change-my-password"];
+pub const ANSWERS_CARRY_SECRETS: &[&str] =
+    &["create-integration", "rotate-integration-secret", "change-my-password", "create-user-file"];
 
 /// The routes and OpenAPI document of some operations.
 /// With a state, each operation that needs a session also gets the `Idempotency-Key` layer;
