@@ -3,14 +3,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::SiteId;
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
-use guardpost_shared::records::shift::{self, ShiftKind};
-use guardpost_shared::records::{keys, sort_time};
-use guardpost_shared::store::{Query, read_page};
+use guardpost_shared::records::shift::ShiftKind;
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::{PersonName, names};
 use crate::ops::range::RangeParams;
-use crate::ops::time::clock_in::MAX_SHIFT_HOURS;
+use crate::ops::shifts::list_site::site_shifts;
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -57,14 +55,7 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<ClientShift>>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     authorize(&state, &principal, Permission::CLIENT_SCHEDULE_VIEW, Resource::Site(site_id)).await?;
-    let (from, to) = range.window(state.now() + Duration::days(7))?;
-    let page = range.page();
-    let query = Query::table(keys::site_shifts(&principal.org, &site_id))
-        .between(sort_time(from - Duration::hours(MAX_SHIFT_HOURS)), format!("{}~", sort_time(to)))
-        .limit(page.limit()?)
-        .after(page.cursor()?);
-    let result = read_page(state.store.as_ref(), &query).await?;
-    let shifts: Vec<_> = shift::parse_all(&result.items)?.into_iter().filter(|s| s.end > from).collect();
+    let (result, shifts) = site_shifts(&state, &principal.org, &site_id, &range).await?;
     let guards: Vec<_> = shifts.iter().map(|s| s.employee_id).collect();
     let names = names(state.store.as_ref(), &principal.org, &guards).await?;
     let items = shifts

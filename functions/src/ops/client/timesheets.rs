@@ -10,8 +10,6 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::SiteId;
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
 use guardpost_shared::records::time_entry::{Break, TimeEntry};
-use guardpost_shared::records::{keys, sort_time};
-use guardpost_shared::store::{Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,6 +18,7 @@ use utoipa_axum::routes;
 
 use super::{PersonName, names};
 use crate::ops::range::RangeParams;
+use crate::ops::time::list_site::site_entries;
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -76,14 +75,7 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<ClientTimeEntry>>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     authorize(&state, &principal, Permission::CLIENT_TIMESHEETS_VIEW, Resource::Site(site_id)).await?;
-    let (from, to) = range.window(state.now())?;
-    let page = range.page();
-    let query = Query::gsi1(keys::site_time_entries(&principal.org, &site_id))
-        .between(sort_time(from), format!("{}~", sort_time(to)))
-        .limit(page.limit()?)
-        .after(page.cursor()?);
-    let result = read_page(state.store.as_ref(), &query).await?;
-    let entries = result.items.iter().map(|i| i.parse::<TimeEntry>()).collect::<Result<Vec<_>, _>>()?;
+    let (result, entries) = site_entries(&state, &principal.org, &site_id, &range).await?;
     let guards: Vec<_> = entries.iter().map(|e| e.employee_id).collect();
     let names = names(state.store.as_ref(), &principal.org, &guards).await?;
     let items = entries.iter().map(|e| ClientTimeEntry::new(e, names.get(&e.employee_id).cloned())).collect();

@@ -15,7 +15,6 @@ use guardpost_shared::http::{Body, Created, Problem, path_id};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::client_access::{self, ClientAccess};
-use guardpost_shared::records::file::FileKind;
 use guardpost_shared::records::role::{Assignment, Scope};
 use guardpost_shared::records::user::{Credential, User, UserKind, UserStatus};
 use guardpost_shared::records::{Versioned, keys};
@@ -151,9 +150,7 @@ pub async fn handler(
         principal.user.id,
     );
     let picture = match (&req.picture, picture_name) {
-        (Some(p), Some(name)) => {
-            Some(pending(&state, &principal, id, FileKind::Picture, name, p.content_type.clone(), p.size, None))
-        }
+        (Some(p), Some(name)) => Some(pending(&state, &principal, id, p.declared(name))),
         _ => None,
     };
     let record = ClientAccess {

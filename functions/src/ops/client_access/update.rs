@@ -11,7 +11,6 @@ use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{Name, Validator};
 use guardpost_shared::http::{Body, Problem, present};
 use guardpost_shared::records::audit::{self, Change};
-use guardpost_shared::records::file::FileKind;
 use guardpost_shared::records::user::UserStatus;
 use guardpost_shared::records::written_over;
 use guardpost_shared::store::{Condition, TxOp};
@@ -99,9 +98,8 @@ pub async fn handler(
         None => {}
     }
     let picture = match &req.picture {
-        Some(Some(p)) => check_declared(&mut v, "picture", &p.name, &p.content_type, p.size, true).map(|name| {
-            Some(pending(&state, &principal, record.id, FileKind::Picture, name, p.content_type.clone(), p.size, None))
-        }),
+        Some(Some(p)) => check_declared(&mut v, "picture", &p.name, &p.content_type, p.size, true)
+            .map(|name| Some(pending(&state, &principal, record.id, p.declared(name)))),
         Some(None) => Some(None),
         None => None,
     };

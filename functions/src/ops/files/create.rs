@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{FileView, authorize_files, check_declared, pending, ticket};
+use super::{Declared, FileView, authorize_files, check_declared, pending, ticket};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -73,7 +73,9 @@ pub async fn handler(
     let name = check_declared(&mut v, "", &req.name, &req.content_type, req.size, false);
     v.finish()?;
     let name = name.ok_or_else(|| AppError::invalid("name", "required"))?;
-    let file = pending(&state, &principal, id, req.kind, name, req.content_type, req.size, req.expires_on);
+    let declared =
+        Declared { kind: req.kind, name, content_type: req.content_type, size: req.size, expires_on: req.expires_on };
+    let file = pending(&state, &principal, id, declared);
     state.store.put(file.item(&principal.org, 1)?, Condition::NotExists).await?;
     let upload = ticket(&state, &principal.org, &file).await?;
     let now = state.now();

@@ -32,6 +32,19 @@ pub struct NewPicture {
     pub size: u64,
 }
 
+impl NewPicture {
+    /// The picture as declared, with its checked name.
+    pub(crate) fn declared(&self, name: String) -> Declared {
+        Declared {
+            kind: FileKind::Picture,
+            name,
+            content_type: self.content_type.clone(),
+            size: self.size,
+            expires_on: None,
+        }
+    }
+}
+
 /// Checks a declared file (name, type from the allow list, size), recording problems under
 /// `prefix`; answers the name.
 pub(crate) fn check_declared(
@@ -58,25 +71,25 @@ pub(crate) fn check_declared(
     parsed.map(BoundedText::into_inner)
 }
 
-/// A new file record, waiting for its bytes.
-pub(crate) fn pending(
-    state: &AppState,
-    principal: &Principal,
-    user: UserId,
-    kind: FileKind,
-    name: String,
-    content_type: String,
-    size: u64,
-    expires_on: Option<chrono::NaiveDate>,
-) -> UserFile {
+/// What a client declared of a file, checked.
+pub(crate) struct Declared {
+    pub kind: FileKind,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub expires_on: Option<chrono::NaiveDate>,
+}
+
+/// A new file record of `user`, waiting for its bytes.
+pub(crate) fn pending(state: &AppState, principal: &Principal, user: UserId, d: Declared) -> UserFile {
     UserFile {
         id: FileId::from_ulid(state.new_ulid()),
         user_id: user,
-        kind,
-        name,
-        content_type,
-        size,
-        expires_on,
+        kind: d.kind,
+        name: d.name,
+        content_type: d.content_type,
+        size: d.size,
+        expires_on: d.expires_on,
         status: FileStatus::Pending,
         uploaded_at: None,
         created_at: state.now(),

@@ -5,11 +5,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::SiteId;
+use guardpost_shared::domain::{OrgSlug, SiteId};
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
 use guardpost_shared::records::time_entry::TimeEntry;
 use guardpost_shared::records::{keys, sort_time};
-use guardpost_shared::store::{Query, read_page};
+use guardpost_shared::store::{Page, Query, read_page};
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -40,13 +40,24 @@ pub async fn handler(
 ) -> AppResult<Json<Paged<TimeEntry>>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     authorize(&state, &principal, Permission::TIME_ENTRIES_VIEW, Resource::Site(site_id)).await?;
+    let (result, items) = site_entries(&state, &principal.org, &site_id, &range).await?;
+    Ok(Json(Paged::from_page(&result, items)))
+}
+
+/// A page of the site's time entries clocked in within the window (default: the week to now).
+pub(crate) async fn site_entries(
+    state: &AppState,
+    org: &OrgSlug,
+    site_id: &SiteId,
+    range: &RangeParams,
+) -> AppResult<(Page, Vec<TimeEntry>)> {
     let (from, to) = range.window(state.now())?;
     let page = range.page();
-    let query = Query::gsi1(keys::site_time_entries(&principal.org, &site_id))
+    let query = Query::gsi1(keys::site_time_entries(org, site_id))
         .between(sort_time(from), format!("{}~", sort_time(to)))
         .limit(page.limit()?)
         .after(page.cursor()?);
     let result = read_page(state.store.as_ref(), &query).await?;
     let items = result.items.iter().map(|i| i.parse::<TimeEntry>()).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(Paged::from_page(&result, items)))
+    Ok((result, items))
 }
