@@ -55,10 +55,17 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Operations whose answers carry a fresh secret: never stored by the idempotency layer (a retry
-/// of create-integration meets its unique name instead; a retried rotation rotates again).
-pub const ANSWERS_CARRY_SECRETS: &[&str] =
-    &["create-integration", "rotate-integration-secret", "change-my-password", "create-user-file"];
+/// Operations whose answers carry a fresh secret or a capability (a client secret, tokens, an
+/// upload URL), or whose requests carry a password to set for someone: never stored by the
+/// idempotency layer (a retry of create-integration meets its unique name instead; a retried
+/// rotation rotates again; a retried file declaration declares a second, empty file).
+pub const ANSWERS_CARRY_SECRETS: &[&str] = &[
+    "create-integration",
+    "rotate-integration-secret",
+    "change-my-password",
+    "create-user-file",
+    "reset-employee-password",
+];
 
 /// The routes and OpenAPI document of some operations.
 /// With a state, each operation that needs a session also gets the `Idempotency-Key` layer;

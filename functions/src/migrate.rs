@@ -25,9 +25,26 @@ pub async fn migrate(state: &AppState) -> AppResult<Report> {
     for entry in read_all(store, &Query::table(keys::ORG_DIRECTORY)).await? {
         let Ok(org) = OrgSlug::parse(&entry.key.sk) else { continue };
         report.organisations += 1;
-        report.last_logins_added += last_logins(state, &org).await?;
+        report.last_logins_added += once(state, &org, "last-logins", last_logins).await?;
     }
     Ok(report)
+}
+
+/// Runs a step for an organisation unless it was done, then notes it done (a step is
+/// idempotent, so a run cut short before the note is simply run again).
+async fn once<'a, F, Fut>(state: &'a AppState, org: &'a OrgSlug, step: &str, run: F) -> AppResult<usize>
+where
+    F: FnOnce(&'a AppState, &'a OrgSlug) -> Fut,
+    Fut: std::future::Future<Output = AppResult<usize>>,
+{
+    let marker = keys::migration(org, step);
+    if state.store.get(&marker).await?.is_some() {
+        return Ok(0);
+    }
+    let changed = run(state, org).await?;
+    let done = item(marker, "migration", &serde_json::json!({ "done_at": state.now() }))?;
+    state.store.put(done, Condition::None).await?;
+    Ok(changed)
 }
 
 async fn last_logins(state: &AppState, org: &OrgSlug) -> AppResult<usize> {

@@ -58,6 +58,8 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         Some(token) => crate::auth::authenticate(state, token, crate::http::auth::client_ip(&parts)).await.ok(),
         None => None,
     };
+    // A session that may only change its password gets nothing replayed: the operation refuses it.
+    let principal = principal.filter(|p| !p.password_change_only);
     let Some(principal) = principal else {
         return Ok(next.run(Request::from_parts(parts, body)).await);
     };

@@ -183,6 +183,11 @@ pub fn reports_to(org: &OrgSlug, manager: &UserId) -> String {
     format!("{}#REPORTS#{manager}", t(org))
 }
 
+/// A migration step done for the organisation (see `guardpost migrate`).
+pub fn migration(org: &OrgSlug, step: &str) -> Key {
+    Key::new(format!("{}#MIGRATIONS", t(org)), step.to_owned())
+}
+
 /// When the user last logged in.
 pub fn last_login(org: &OrgSlug, user: &UserId) -> Key {
     Key::new(user_items(org, user), "LASTLOGIN")

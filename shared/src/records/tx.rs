@@ -26,6 +26,11 @@ impl Tx {
         self.push(op, AppError::conflict("concurrent-update", "someone changed this at the same time; retry"));
     }
 
+    /// Whether an operation already touches `key` (a transaction names each item once).
+    pub fn touches(&self, key: &crate::store::Key) -> bool {
+        self.ops.iter().any(|op| op.key() == key)
+    }
+
     pub fn len(&self) -> usize {
         self.ops.len()
     }

@@ -15,6 +15,7 @@ on_both_stores!(
     terminating_releases_future_shifts_and_reactivating_restores_the_employee,
     login_activity_and_last_logins_are_listed_for_those_in_scope,
     the_directory_shows_what_each_level_allows_and_never_a_private_number,
+    changes_that_bear_on_access_are_guarded,
 );
 
 const PASSWORD: &str = "correct-horse-battery-7";
@@ -57,7 +58,7 @@ async fn a_manager_edits_an_employee_against_the_version_read(backend: Backend) 
     let tag = etag(&app, &s.manager, &s.employee).await;
     let change = json!({
         "job_title": "Senior Guard", "main_phone": {"number": "+1 416 555 0100", "sms_enabled": true, "private": true},
-        "can_sms_users": true, "directory_access": "hierarchy",
+        "can_sms_users": true,
         "hr": {"hire_date": "2025-03-01", "title": "Team lead", "payroll_id": "PAY-77", "reports_to": null},
     });
     let missing = patch(&app, &s.manager, &s.employee, None, change.clone()).await.expect(428);
@@ -68,7 +69,7 @@ async fn a_manager_edits_an_employee_against_the_version_read(backend: Backend) 
     assert_eq!(done.body["job_title"], "Senior Guard");
     assert_eq!(done.body["main_phone"]["private"], true);
     assert_eq!(done.body["hr"]["title"], "Team lead");
-    assert_eq!(done.body["directory_access"], "hierarchy");
+    assert_eq!(done.body["can_sms_users"], true);
     assert!(done.body["hr"]["payroll_id"].is_null(), "payroll ids need employees:view-sensitive");
     let by_admin = app.get(&format!("/v1/employees/{}", s.employee), &s.admin).await.expect(200).body;
     assert_eq!(by_admin["hr"]["payroll_id"], "PAY-77");
@@ -348,4 +349,72 @@ async fn the_directory_shows_what_each_level_allows_and_never_a_private_number(b
     both.sort();
     assert_eq!(both, ["boss", "dora", "fred", "peer"]);
     assert!(second.get("next_cursor").is_none());
+}
+
+async fn changes_that_bear_on_access_are_guarded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let s = site(&app).await;
+    let maria = app.get("/v1/me", &s.manager).await.body["user"]["id"].as_str().unwrap().to_owned();
+
+    // Nobody widens their own directory, names their own manager or flips their own login flags.
+    for change in [
+        json!({"directory_access": "everyone"}),
+        json!({"hr": {"reports_to": s.employee}}),
+        json!({"can_login": false}),
+    ] {
+        let tag = etag(&app, &s.manager, &maria).await;
+        let refused = patch(&app, &s.manager, &maria, Some(&tag), change).await.expect(403);
+        assert_eq!(refused.problem_type(), "self-change");
+    }
+    // The directory level is an administrator's setting: not from a site.
+    let tag = etag(&app, &s.manager, &s.employee).await;
+    let refused = patch(&app, &s.manager, &s.employee, Some(&tag), json!({"directory_access": "everyone"})).await;
+    assert_eq!(refused.expect(403).problem_type(), "administrator-setting");
+    patch(&app, &s.admin, &s.employee, Some(&tag), json!({"directory_access": "everyone"})).await.expect(200);
+    // Someone's login is changed only by whoever may reset their password.
+    let sup = app.create_employee(&s.admin, "S-1", "sue", PASSWORD).await;
+    let body = json!({"name": "Editor", "portal": "staff", "permissions": ["employees:view", "employees:modify"]});
+    let editor = app.post("/v1/roles", &s.admin, body).await.expect(201).id();
+    let given = json!({"role_id": editor, "scope": {"type": "site", "id": s.site}, "reason": "edits"});
+    app.post(&format!("/v1/users/{sup}/role-assignments"), &s.admin, given).await.expect(201);
+    let sue = app.login("sue", PASSWORD).await.access_token;
+    let tag = etag(&app, &sue, &s.employee).await;
+    let refused = patch(&app, &sue, &s.employee, Some(&tag), json!({"email": "mine@acme.example"})).await.expect(403);
+    assert_eq!(refused.problem_type(), "reset-password-required");
+    patch(&app, &sue, &s.employee, Some(&tag), json!({"job_title": "Night guard"})).await.expect(200);
+
+    // One person as manager and recruiter, a case-only change of number: one item each, no 500.
+    let tag = etag(&app, &s.admin, &s.employee).await;
+    let both = json!({"employee_number": "e-1", "hr": {"reports_to": maria, "recruited_by": maria}});
+    patch(&app, &s.admin, &s.employee, Some(&tag), both).await.expect(200);
+    let tag = etag(&app, &s.admin, &s.employee).await;
+    let own = json!({"hr": {"recruited_by": s.employee}});
+    assert_eq!(
+        patch(&app, &s.admin, &s.employee, Some(&tag), own).await.expect(422).body["errors"][0]["field"],
+        "hr.recruited_by"
+    );
+
+    // A manager does not silence a stronger user's alerts.
+    let admin_id = app.get("/v1/me", &s.admin).await.body["user"]["id"].as_str().unwrap().to_owned();
+    app.assign(&s.admin, &s.site, &admin_id).await.expect(204);
+    let quiet = json!({"exception": {"email": false, "sms": false}});
+    let refused = app.put(&format!("/v1/users/{admin_id}/notification-preferences"), &s.manager, quiet).await;
+    assert_eq!(refused.expect(403).problem_type(), "outranked");
+
+    // A new email retires the links sent to the old one; no link works for a terminated user.
+    let email = format!("{}@acme.example", unique("new"));
+    let body = json!({"employee_number": "N-1", "first_name": "Nia", "last_name": "New", "email": email});
+    let nia = app.post("/v1/employees", &s.admin, body).await.expect(201).id();
+    let link = app.newest_link_to(&email).await;
+    let tag = etag(&app, &s.admin, &nia).await;
+    let fixed = format!("{}@acme.example", unique("fixed"));
+    patch(&app, &s.admin, &nia, Some(&tag), json!({"email": fixed})).await.expect(200);
+    let set = |token: &str| json!({"token": token, "password": "lantern-orbit-meadow-5"});
+    app.call(Method::POST, "/v1/auth/set-password", None, Some(set(&link))).await.expect(401);
+    app.call(Method::POST, "/v1/auth/forgot-password", None, Some(json!({"org": "acme", "login": fixed})))
+        .await
+        .expect(202);
+    let reset = app.newest_link_to(&fixed).await;
+    app.post(&format!("/v1/employees/{nia}/terminate"), &s.admin, json!({"reason": "left"})).await.expect(200);
+    app.call(Method::POST, "/v1/auth/set-password", None, Some(set(&reset))).await.expect(401);
 }

@@ -72,7 +72,13 @@ pub async fn handler(
     let (user_key, credential_key) = (keys::user(org, &user.id), keys::credential(org, &user.id));
     let items = state.store.batch_get(&[user_key.clone(), credential_key.clone()]).await?;
     let ended = || AppError::Unauthenticated("the session has ended; log in again");
-    let user_version = items.iter().find(|i| i.key == user_key).ok_or_else(ended)?.version;
+    // The user as stored now (not as authenticated): a change made meanwhile (deactivation) is
+    // neither lost nor overwritten.
+    let fresh = items.iter().find(|i| i.key == user_key).ok_or_else(ended)?;
+    let (stored, user_version) = (fresh.parse::<User>()?, fresh.version);
+    if !stored.may_log_in() {
+        return Err(ended());
+    }
     let credential = items.iter().find(|i| i.key == credential_key).ok_or_else(ended)?;
     let credential = Versioned { record: credential.parse::<Credential>()?, version: credential.version };
     let current = credential.record.password_hash.clone();
@@ -82,7 +88,7 @@ pub async fn handler(
     check_new(user, req.current_password.expose(), req.new_password.expose())?;
     let hash = password::hash_off_thread(req.new_password.into_exposed(), state.random.clone()).await?;
     let now = state.now();
-    let mut changed = user.clone();
+    let mut changed = stored;
     changed.end_sessions(now);
     changed.updated_at = now;
     let new_credential = Credential {

@@ -54,8 +54,9 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<SetPasswordR
         return Err(invalid());
     };
     let (mut user, credential) = (user_item.parse::<User>()?, credential_item.parse::<Credential>()?);
-    // A newer invitation, or a password set since, retires every link made before.
-    if token.generation != credential.link_generation {
+    // A newer invitation, or a password set since, retires every link made before; and no link
+    // sets a password on someone who may not log in (inactive, terminated, a revoked client).
+    if token.generation != credential.link_generation || !user.may_log_in() {
         return Err(invalid());
     }
     let logins: Vec<&str> =

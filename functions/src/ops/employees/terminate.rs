@@ -75,6 +75,9 @@ pub async fn handler(
         release::future_shifts(store, org, &id, now),
         release::schedule_version(store, org, &id),
     )?;
+    if current.record.kind != guardpost_shared::records::user::UserKind::Employee {
+        return Err(AppError::NotFound("employee"));
+    }
     if current.record.status == UserStatus::Terminated {
         // A termination whose release of shifts was cut short finishes it when repeated.
         if shifts.is_empty() {

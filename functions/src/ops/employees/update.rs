@@ -10,7 +10,7 @@
 //! they do (`403 outranked`).
 
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize_reading, outranks_user};
+use guardpost_shared::access::{Permission, Resource, authorize, authorize_reading, outranks_user};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{OrgSlug, UserId, Validator};
 use guardpost_shared::http::{Body, IfMatch, Problem, Tagged, path_id};
@@ -64,7 +64,8 @@ pub async fn handler(
     let store = state.store.as_ref();
     let org = &principal.org;
     // The employee, their assignments and their last login ride along with the decision's read.
-    let wanted = vec![keys::user(org, &id), keys::user_access(org, &id), keys::last_login(org, &id)];
+    let wanted =
+        vec![keys::user(org, &id), keys::user_access(org, &id), keys::last_login(org, &id), keys::credential(org, &id)];
     let (granted, items) =
         authorize_reading(&state, &principal, Permission::EMPLOYEES_MODIFY, Resource::User(id), wanted.clone()).await?;
     let read = |key: &Key| items.iter().find(|i| &i.key == key);
@@ -89,6 +90,7 @@ pub async fn handler(
     let mut v = Validator::new();
     req.apply(&mut next, now.date_naive(), &mut v);
     v.finish()?;
+    guard_access_fields(&state, &principal, &granted, &current.record, &next).await?;
     if current.record.may_log_in() && !next.may_log_in() {
         next.end_sessions(now);
     }
@@ -107,8 +109,23 @@ pub async fn handler(
     if next.hr.recruited_by != current.record.hr.recruited_by
         && let Some(recruiter) = next.hr.recruited_by
     {
-        let unknown = AppError::invalid("hr.recruited_by", "no such user in this organisation");
-        tx.push(TxOp::Check { key: keys::user(org, &recruiter), condition: Condition::Exists }, unknown);
+        if recruiter == id {
+            return Err(AppError::invalid("hr.recruited_by", "an employee does not recruit themselves"));
+        }
+        // Already checked (at its version) when it is on the new reporting line.
+        let key = keys::user(org, &recruiter);
+        if !tx.touches(&key) {
+            let unknown = AppError::invalid("hr.recruited_by", "no such user in this organisation");
+            tx.push(TxOp::Check { key, condition: Condition::Exists }, unknown);
+        }
+    }
+    // A new email retires the links sent to the old one (a welcome sent to a mistyped address).
+    if next.email != current.record.email
+        && let Some(c) = read(&wanted[3])
+    {
+        let mut credential: user::Credential = c.parse()?;
+        credential.link_generation += 1;
+        tx.push_plain(TxOp::put(credential.item(org, &id, c.version + 1)?, Condition::VersionIs(c.version)));
     }
     let claim = LoginName { user_id: id };
     let claims = [
@@ -138,7 +155,8 @@ pub async fn handler(
         },
     ];
     for Claim { old, new, key, kind, problem, what } in claims {
-        if old == new {
+        // Claims compare as their keys do (employee numbers ignore case).
+        if old.as_ref().map(|o| key(org, o)) == new.as_ref().map(|n| key(org, n)) {
             continue;
         }
         if let Some(old) = old {
@@ -155,6 +173,48 @@ pub async fn handler(
     let sensitive =
         id == principal.user.id || granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
     Ok(Tagged { version: current.version + 1, body: EmployeeView::shown(&next, sensitive).with_last_login(last) })
+}
+
+/// Fields that bear on access: nobody changes them on themselves (a manager does not widen
+/// their own directory, name their own manager, or switch their own login off); the directory
+/// level is an administrator's setting (`employees:modify` over the organisation, so no one
+/// gives more than the whole organisation's view from a site); and a login (email, username)
+/// of someone else is changed only by whoever may reset their password, since a login one
+/// controls is a password one can reset.
+async fn guard_access_fields(
+    state: &AppState,
+    principal: &Principal,
+    granted: &guardpost_shared::access::Granted,
+    before: &User,
+    after: &User,
+) -> AppResult<()> {
+    let refused = |kind: &'static str, detail: &str| Err(AppError::Denied { kind, detail: detail.into() });
+    let changed = |f: fn(&User) -> String| f(before) != f(after);
+    let on_self = before.id == principal.user.id;
+    let access_fields = before.directory_access != after.directory_access
+        || before.hr.reports_to != after.hr.reports_to
+        || before.status != after.status
+        || before.can_login != after.can_login
+        || before.can_sms_users != after.can_sms_users;
+    if on_self && access_fields && !principal.user.is_superuser {
+        return refused(
+            "self-change",
+            "your directory access, manager, status and login flags are changed by someone else",
+        );
+    }
+    if before.directory_access != after.directory_access {
+        authorize(state, principal, Permission::EMPLOYEES_MODIFY, Resource::Organisation).await.map_err(|_| {
+            AppError::Denied {
+                kind: "administrator-setting",
+                detail: "directory access is set by those who modify employees across the organisation".into(),
+            }
+        })?;
+    }
+    let logins = changed(|u| format!("{:?}{:?}", u.email, u.username));
+    if logins && !on_self && !granted.also(state, principal, Permission::EMPLOYEES_RESET_PASSWORD).await? {
+        return refused("reset-password-required", "changing someone's login needs employees:reset-password over them");
+    }
+    Ok(())
 }
 
 /// A uniqueness claim that may move: the value before and after, and how it is kept.

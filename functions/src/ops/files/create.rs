@@ -68,7 +68,8 @@ pub async fn handler(
     Body(req): Body<NewFile>,
 ) -> AppResult<Created<FileUpload>> {
     let id = path_id(&user_id, "user", UserId::parse)?;
-    authorize_files(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT).await?;
+    authorize_files(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT, true)
+        .await?;
     let mut v = Validator::new();
     let name = check_declared(&mut v, "", &req.name, &req.content_type, req.size, false);
     v.finish()?;

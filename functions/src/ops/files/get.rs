@@ -55,7 +55,7 @@ pub async fn handler(
 ) -> AppResult<Json<FileDownload>> {
     let id = path_id(&user_id, "user", UserId::parse)?;
     let file_id = path_id(&file_id, "file", FileId::parse)?;
-    authorize_files(&state, &principal, &id, Permission::EMPLOYEES_VIEW, Permission::CLIENT_ACCESS_VIEW).await?;
+    authorize_files(&state, &principal, &id, Permission::EMPLOYEES_VIEW, Permission::CLIENT_ACCESS_VIEW, false).await?;
     let org = &principal.org;
     let found = get::<UserFile>(state.store.as_ref(), &keys::user_file(org, &id, &file_id))
         .await?
@@ -73,13 +73,17 @@ pub async fn handler(
             file.status = FileStatus::Available;
             file.uploaded_at = Some(now);
         } else {
-            state.files.remove(&key).await?;
             file.status = FileStatus::Refused;
         }
         match state.store.put(file.item(org, found.version + 1)?, Condition::VersionIs(found.version)).await {
             // Someone else checked it at the same moment: the same outcome.
             Ok(()) | Err(StoreError::ConditionFailed) => {}
             Err(e) => return Err(e.into()),
+        }
+        // Recorded as refused first, then removed: a failure in between leaves bytes nobody
+        // can download, never a file that waits for ever.
+        if file.status == FileStatus::Refused {
+            state.files.remove(&key).await?;
         }
     }
     if file.status == FileStatus::Refused {

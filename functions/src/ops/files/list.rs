@@ -39,7 +39,7 @@ pub async fn handler(
     Params(page): Params<PageParams>,
 ) -> AppResult<Json<Paged<FileView>>> {
     let id = path_id(&user_id, "user", UserId::parse)?;
-    authorize_files(&state, &principal, &id, Permission::EMPLOYEES_VIEW, Permission::CLIENT_ACCESS_VIEW).await?;
+    authorize_files(&state, &principal, &id, Permission::EMPLOYEES_VIEW, Permission::CLIENT_ACCESS_VIEW, false).await?;
     let query = Query::table(keys::user_items(&principal.org, &id))
         .prefix(keys::FILE_PREFIX)
         .limit(page.limit()?)

@@ -124,18 +124,20 @@ impl FileView {
 }
 
 /// One's own files are one's own; someone else's need `employee` (employees, through their
-/// sites) or `client` (a client user, over the site of their access).
+/// sites) or `client` (a client user, over the site of their access), and, to add one, to hold
+/// what they hold.
 pub(crate) async fn authorize_files(
     state: &AppState,
     principal: &Principal,
     id: &UserId,
     employee: Permission,
     client: Permission,
+    adding: bool,
 ) -> AppResult<()> {
     if *id == principal.user.id {
         authorize_self(state, principal).await?;
     } else {
-        authorize_user(state, principal, id, employee, client).await?;
+        authorize_user(state, principal, id, employee, client, adding).await?;
     }
     Ok(())
 }

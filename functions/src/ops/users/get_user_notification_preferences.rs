@@ -38,7 +38,8 @@ pub async fn handler(
     Path(user_id): Path<String>,
 ) -> AppResult<Json<NotificationPreferences>> {
     let id = path_id(&user_id, "user", UserId::parse)?;
-    authorize_user(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT).await?;
+    authorize_user(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT, false)
+        .await?;
     let found = preferences::load(state.store.as_ref(), &principal.org, &id).await?;
     Ok(Json(NotificationPreferences::from(&found.record)))
 }

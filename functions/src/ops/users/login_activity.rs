@@ -49,7 +49,8 @@ pub async fn handler(
     if id == principal.user.id {
         authorize_self(&state, &principal).await?;
     } else {
-        authorize_user(&state, &principal, &id, Permission::EMPLOYEES_VIEW, Permission::CLIENT_ACCESS_VIEW).await?;
+        authorize_user(&state, &principal, &id, Permission::EMPLOYEES_VIEW, Permission::CLIENT_ACCESS_VIEW, false)
+            .await?;
     }
     let query = Query::table(keys::user_items(org, &id))
         .prefix(keys::LOGIN_ACTIVITY_PREFIX)

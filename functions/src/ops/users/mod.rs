@@ -39,29 +39,40 @@ impl PhoneInput {
 /// Decides whether the caller may act on another user, by the kind of user: an employee with
 /// `employee` over them (through their sites), a client user with `client` over the site of
 /// their access (the organisation when the access was deleted), an integration with
-/// `integrations:manage`. Answers the user read.
+/// `integrations:manage`. With `must_outrank`, a change to an employee or an integration also
+/// needs the caller to hold what they hold (`403 outranked`). Answers the user read. The user,
+/// their client access and their assignments are one read.
 pub(crate) async fn authorize_user(
     state: &guardpost_shared::AppState,
     principal: &guardpost_shared::auth::Principal,
     id: &guardpost_shared::domain::UserId,
     employee: guardpost_shared::access::Permission,
     client: guardpost_shared::access::Permission,
-) -> guardpost_shared::AppResult<guardpost_shared::records::Versioned<guardpost_shared::records::user::User>> {
+    must_outrank: bool,
+) -> guardpost_shared::AppResult<guardpost_shared::records::user::User> {
     use guardpost_shared::AppError;
-    use guardpost_shared::access::{Permission, Resource, authorize};
-    use guardpost_shared::records::{client_access, user};
-    let store = state.store.as_ref();
+    use guardpost_shared::access::{Permission, Resource, authorize, outranks_user};
+    use guardpost_shared::records::client_access::ClientAccess;
+    use guardpost_shared::records::role::UserAccess;
+    use guardpost_shared::records::{keys, user};
     let org = &principal.org;
-    let target = user::load(store, org, id).await.map_err(|_| AppError::NotFound("user"))?;
-    let (permission, resource) = match target.record.kind {
+    let wanted = [keys::user(org, id), keys::client_access(org, id), keys::user_access(org, id)];
+    let items = state.store.batch_get(&wanted).await?;
+    let read = |i: usize| items.iter().find(|it| it.key == wanted[i]);
+    let target: user::User = read(0).ok_or(AppError::NotFound("user"))?.parse()?;
+    let (permission, resource) = match target.kind {
         user::UserKind::Employee => (employee, Resource::User(*id)),
-        user::UserKind::Client => match client_access::load(store, org, id).await {
-            Ok(access) => (client, Resource::Site(access.record.site_id)),
-            Err(AppError::NotFound(_)) => (client, Resource::Organisation),
-            Err(e) => return Err(e),
+        user::UserKind::Client => match read(1).map(|r| r.parse::<ClientAccess>()).transpose()? {
+            Some(access) => (client, Resource::Site(access.site_id)),
+            None => (client, Resource::Organisation),
         },
         user::UserKind::Integration => (Permission::INTEGRATIONS_MANAGE, Resource::Organisation),
     };
     authorize(state, principal, permission, resource).await?;
+    // Client roles give no power over staff: only employees and integrations can outrank.
+    if must_outrank && target.kind != user::UserKind::Client {
+        let access: UserAccess = read(2).map(|a| a.parse()).transpose()?.unwrap_or_default();
+        outranks_user(state, principal, &target, &access.assignments).await?;
+    }
     Ok(target)
 }

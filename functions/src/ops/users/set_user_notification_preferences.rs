@@ -38,6 +38,6 @@ pub async fn handler(
     Body(req): Body<PreferencesChange>,
 ) -> AppResult<Json<NotificationPreferences>> {
     let id = path_id(&user_id, "user", UserId::parse)?;
-    authorize_user(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT).await?;
+    authorize_user(&state, &principal, &id, Permission::EMPLOYEES_MODIFY, Permission::CLIENT_ACCESS_EDIT, true).await?;
     Ok(Json(change(state.store.as_ref(), &principal.org, &id, &req).await?))
 }
