@@ -67,6 +67,27 @@ pub const ANSWERS_CARRY_SECRETS: &[&str] = &[
     "reset-employee-password",
 ];
 
+/// Operations whose answers carry tokens, secrets or signed URLs: answered with
+/// `Cache-Control: no-store`, so no browser or proxy keeps them.
+pub const NOT_TO_BE_CACHED: &[&str] = &[
+    "login",
+    "refresh-token",
+    "issue-client-token",
+    "create-integration",
+    "rotate-integration-secret",
+    "change-my-password",
+    "create-user-file",
+    "get-user-file",
+    "create-client-access",
+    "update-client-access",
+];
+
+async fn no_store(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The routes and OpenAPI document of some operations.
 /// With a state, each operation that needs a session also gets the `Idempotency-Key` layer;
 /// public ones (login, refresh, set-password...) never do, so their answers, which carry fresh
@@ -86,6 +107,7 @@ pub fn routes<'a>(
             }
             _ => route,
         };
+        let route = if NOT_TO_BE_CACHED.contains(&op.id) { route.layer(middleware::from_fn(no_store)) } else { route };
         router = router.merge(route);
     }
     document_problems(&mut doc);

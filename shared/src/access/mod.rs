@@ -513,7 +513,8 @@ pub async fn outranks_user(
     outranks(state, principal, theirs).await
 }
 
-/// Whether the caller holds, over the scope of each in-effect assignment of another user, every
+/// Whether the caller holds, over the scope of each assignment of another user that has not
+/// expired (in effect or yet to start), every
 /// permission that assignment gives: no one terminates, locks out, or takes over the credentials
 /// of someone who holds more than they do (`403 outranked`). Superusers outrank everyone.
 pub async fn outranks(state: &AppState, principal: &Principal, theirs: &[Assignment]) -> Result<(), AppError> {
@@ -521,8 +522,10 @@ pub async fn outranks(state: &AppState, principal: &Principal, theirs: &[Assignm
         return Ok(());
     }
     let now = state.now();
+    // What they will hold counts as much as what they hold: an assignment that starts tomorrow
+    // is tomorrow's power (only expired ones are over).
     let in_effect: Vec<Assignment> =
-        theirs.iter().filter(|a| a.validity(now) == role::Validity::InEffect).cloned().collect();
+        theirs.iter().filter(|a| a.validity(now) != role::Validity::Expired).cloned().collect();
     let store = state.store.as_ref();
     let (their_roles, _) = read_roles_and(store, &principal.org, &in_effect, vec![]).await?;
     let (my_roles, _) =

@@ -17,6 +17,7 @@ mod lambda_events;
 mod notifications;
 mod people;
 mod roles;
+mod security;
 mod sites;
 mod timekeeping;
 mod upgrade;

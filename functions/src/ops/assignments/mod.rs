@@ -161,6 +161,23 @@ pub async fn apply(
                     .ok_or(AppError::NotFound("assignment"))?;
                 let scope = access.record.assignments[at].scope.clone();
                 authorize(state, principal, Permission::ROLE_ASSIGNMENTS_MANAGE, scope_resource(&scope)).await?;
+                // Taking a role away needs what giving it needs: to hold what it gives (no
+                // demoting someone stronger), and for the Terminated role, the right to
+                // terminate this employee (no un-terminating by the back door).
+                let taken = access.record.assignments[at].clone();
+                if taken.role_id.as_str() == "terminated" {
+                    authorize(state, principal, Permission::EMPLOYEES_TERMINATE, Resource::User(user_id)).await?;
+                    // What the user gets back must be no more than the caller holds.
+                    let rest: Vec<_> = access
+                        .record
+                        .assignments
+                        .iter()
+                        .filter(|a| a.role_id.as_str() != "terminated")
+                        .cloned()
+                        .collect();
+                    guardpost_shared::access::outranks(state, principal, &rest).await?;
+                }
+                guardpost_shared::access::outranks(state, principal, std::slice::from_ref(&taken)).await?;
                 applied.removed.push((user_id, access.record.assignments.remove(at)));
             }
         }

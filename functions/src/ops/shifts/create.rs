@@ -65,22 +65,35 @@ pub async fn handler(
     let Some(employee_id) = employee_id else { return Err(AppError::invalid("employee_id", "required")) };
     let org = &principal.org;
 
-    // The employee's schedule version: the overlap check below is a read, so the write is made
-    // conditional on nothing having been scheduled for them in between.
-    let schedule = state.store.get(&keys::schedule_version(org, &employee_id)).await?;
+    // The employee must work at this site before anything of their schedule is looked at: a
+    // scheduler learns nothing of people who are not theirs to schedule.
+    // The employee's schedule version comes along: the overlap check below is a read, so the
+    // write is made conditional on nothing having been scheduled for them in between.
+    let (assignment_key, schedule_key) =
+        (keys::site_assignment(org, &employee_id, &site_id), keys::schedule_version(org, &employee_id));
+    let mut read = state.store.batch_get(&[assignment_key.clone(), schedule_key.clone()]).await?;
+    let schedule = read.iter().position(|i| i.key == schedule_key).map(|at| read.swap_remove(at));
+    if !read.iter().any(|i| i.key == assignment_key) {
+        return Err(AppError::invalid("employee_id", "is not an employee assigned to this site"));
+    }
     // The employee's shifts that could overlap: those starting up to 24 hours before this one.
     let from = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.start - Duration::hours(MAX_SHIFT_HOURS)));
     let to = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.end));
     let page =
         state.store.query(&Query::table(keys::user_items(org, &employee_id)).between(from, to).limit(200)).await?;
     if let Some(clash) = shift::parse_all(&page.items)?.into_iter().find(|s| s.start < req.end && req.start < s.end) {
-        return Err(AppError::conflict(
-            "shift-overlap",
+        // The clashing shift is named only to whoever may read that site's shifts.
+        let readable =
+            authorize(&state, &principal, Permission::SHIFTS_VIEW, Resource::Site(clash.site_id)).await.is_ok();
+        let detail = if readable {
             format!(
                 "The employee already has shift {} at site {} from {} to {}.",
                 clash.id, clash.site_id, clash.start, clash.end
-            ),
-        ));
+            )
+        } else {
+            "The employee already has a shift at that time.".to_owned()
+        };
+        return Err(AppError::conflict("shift-overlap", detail));
     }
     let now = state.now();
     let shift = Shift {

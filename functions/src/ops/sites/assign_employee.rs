@@ -1,5 +1,6 @@
 //! `PUT /v1/sites/{site_id}/employees/{employee_id}`: assign an employee to a site. Repeating it
-//! changes nothing. The site and the employee are checked in the same transaction that writes
+//! changes nothing. The caller needs `site-employees:assign` over the site and `employees:view`
+//! over the employee (client and integration users are never assigned). The site and the employee are checked in the same transaction that writes
 //! the assignment, so no assignment can point at something that is not there.
 
 use axum::extract::{Path, State};
@@ -7,7 +8,7 @@ use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{SiteId, UserId};
 use guardpost_shared::http::{NoContent, Problem, path_id};
-use guardpost_shared::records::user::{self, SiteAssignment};
+use guardpost_shared::records::user::{self, SiteAssignment, UserKind};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -38,8 +39,26 @@ pub async fn handler(
 ) -> AppResult<NoContent> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let user_id = path_id(&employee_id, "employee", UserId::parse)?;
-    authorize(&state, &principal, Permission::SITE_EMPLOYEES_ASSIGN, Resource::Site(site_id)).await?;
     let org = &principal.org;
+    // The site is the caller's to staff, and the person is theirs to bring: an employee they
+    // already see (through a site the employee works at), or, for someone assigned nowhere yet,
+    // whoever sees employees across the organisation. Otherwise anyone whose id leaked could be
+    // pulled into the caller's scope, and read there.
+    let (site, person, target) = tokio::join!(
+        authorize(&state, &principal, Permission::SITE_EMPLOYEES_ASSIGN, Resource::Site(site_id)),
+        authorize(&state, &principal, Permission::EMPLOYEES_VIEW, Resource::User(user_id)),
+        user::load(state.store.as_ref(), org, &user_id),
+    );
+    site?;
+    match target {
+        Ok(found) if found.record.kind != UserKind::Employee => {
+            return Err(AppError::invalid("employee_id", "only employees are assigned to sites"));
+        }
+        Err(AppError::NotFound(_)) => return Err(AppError::NotFound("employee")),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    person?;
     let assignment = SiteAssignment { user_id, site_id, assigned_at: state.now(), assigned_by: principal.user.id };
     let record = item(keys::site_assignment(org, &user_id, &site_id), user::SITE_ASSIGNMENT_KIND, &assignment)?
         .with_gsi1(keys::site_employee_index(org, &site_id, &user_id));

@@ -72,6 +72,12 @@ pub async fn handler(
             .map_err(|_| AppError::invalid("region_id", "no such region"))?;
         // The count is kept on the master in the same transaction that adds a sub-site, and this
         // write is conditional on the version read: no sub-site can slip in meanwhile.
+        // Moving a site between regions takes it out of one region's oversight and into
+        // another's: the caller needs the right over both, not only over the site.
+        if region_id != site.region_id {
+            let over = |r| authorize(&state, &principal, Permission::SITES_EDIT, Resource::Region(r));
+            tokio::try_join!(over(site.region_id), over(region_id))?;
+        }
         if site.kind == SiteKind::Master && region_id != site.region_id && site.sub_site_count > 0 {
             return Err(AppError::conflict(
                 "master-site-has-sub-sites",
