@@ -206,7 +206,7 @@ async fn main() {
         sites.push(site["id"].as_str().expect("a site id").to_owned());
     }
     let guard = json!({ "employee_number": "G1", "first_name": "Gina", "last_name": "Guard",
-        "username": "gina", "password": PASSWORD });
+        "username": "gina", "password": PASSWORD, "force_change": false });
     let guard = bench.ok(Req::post("/v1/employees", Some(&admin), guard)).await;
     let guard_id = guard["id"].as_str().expect("an employee id");
     for site in &sites[..5] {
@@ -228,6 +228,7 @@ async fn main() {
             });
             if password {
                 body["password"] = json!(PASSWORD);
+                body["force_change"] = json!(false);
             }
             Req::post("/v1/employees", Some(admin), body)
         }
@@ -264,7 +265,7 @@ async fn main() {
     let roles_body = json!({ "name": "Bench viewer", "portal": "staff", "permissions": ["sites:view"] });
     let viewer = bench.ok(Req::post("/v1/roles", Some(admin), roles_body)).await;
     let many = json!({ "employee_number": "M20", "first_name": "Many", "last_name": "Roles",
-        "username": "many", "password": PASSWORD, "role_id": "supervisor",
+        "username": "many", "password": PASSWORD, "force_change": false, "role_id": "supervisor",
         "role_scope": { "type": "site", "id": sites[49] } });
     let many = bench.ok(Req::post("/v1/employees", Some(admin), many)).await;
     let many_id = many["id"].as_str().expect("an employee id").to_owned();
@@ -386,7 +387,7 @@ async fn people_bench(
     rows.push(bench.measure("POST /v1/sites/{id}/client-accesses (invitation)", slow, invite, None).await);
 
     let body = json!({ "first_name": "Priya", "last_name": "Client", "email": "priya@bench.example", "role_id": "client",
-        "password": PASSWORD, "password_confirmation": PASSWORD });
+        "password": PASSWORD, "password_confirmation": PASSWORD, "force_change": false });
     bench.ok(Req::post(&uri, Some(admin), body)).await;
     let client = bench.login("priya@bench.example").await;
     let name = "GET /v1/me/sites (client: a master site and 3 sub-sites)";

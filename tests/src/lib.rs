@@ -276,6 +276,8 @@ impl TestApp {
         let body = json!({
             "employee_number": number, "first_name": "Test", "last_name": username,
             "username": username, "email": format!("{username}@acme.example"), "password": password,
+            // The administrator lets the test's people keep the password set for them.
+            "force_change": false,
         });
         self.post("/v1/employees", token, body).await.expect(201).id()
     }

@@ -494,6 +494,19 @@ pub async fn may_grant(state: &AppState, principal: &Principal, grant: Grant<'_>
     Ok(())
 }
 
+/// Whether the caller may let someone keep a password set for them (ASVS 6.4.1: a password set by
+/// a creator or a manager is changed at first login unless an administrator opts out for that
+/// user): superusers, and those who reset passwords across the organisation
+/// (`403 administrator-setting` otherwise).
+pub async fn may_waive_password_change(state: &AppState, principal: &Principal) -> Result<(), AppError> {
+    authorize(state, principal, Permission::EMPLOYEES_RESET_PASSWORD, Resource::Organisation).await.map(|_| ()).map_err(
+        |_| AppError::Denied {
+            kind: "administrator-setting",
+            detail: "only an administrator lets someone keep a password set for them (force_change: false)".into(),
+        },
+    )
+}
+
 /// [`outranks`] for a user: besides their assignments, a superuser is outranked only by another
 /// superuser (the flag is no assignment, yet it is every right).
 pub async fn outranks_user(

@@ -321,7 +321,7 @@ async fn a_client_with_maintain_approves_timesheets_and_one_with_view_cannot(bac
     for role in ["client", approver_role.as_str()] {
         let email = format!("{}@harbourmall.example", unique("pm"));
         let body = json!({"first_name": "Pat", "last_name": "Client", "email": email, "role_id": role,
-            "password": "ferris-wheel-harbour-88", "password_confirmation": "ferris-wheel-harbour-88"});
+            "password": "ferris-wheel-harbour-88", "password_confirmation": "ferris-wheel-harbour-88", "force_change": false});
         app.post(&format!("/v1/sites/{}/client-accesses", m.mall), &m.admin, body).await.expect(201);
         tokens.push(app.login(&email, "ferris-wheel-harbour-88").await.access_token);
     }

@@ -290,7 +290,7 @@ async fn http_answers_agree_with_the_decision_function_over_ten_thousand_random_
         let role = if rng.chance(50) { "client".to_owned() } else { timesheets_only.clone() };
         let site = if rng.chance(70) { w.master } else { w.same_region };
         let body = json!({"first_name": "Client", "last_name": format!("{n}"), "email": email, "role_id": role,
-            "password": "correct-horse-battery-7", "password_confirmation": "correct-horse-battery-7"});
+            "password": "correct-horse-battery-7", "password_confirmation": "correct-horse-battery-7", "force_change": false});
         let uid = app.post(&format!("/v1/sites/{}/client-accesses", site.id), &admin, body).await.expect(201).id();
         if site == w.master && rng.chance(50) {
             let hide = json!({ w.sub.id.to_string(): false });

@@ -20,7 +20,7 @@ fn full_employee() -> Value {
         "main_phone": {"number": "+1 (416) 555-0199", "sms_enabled": true},
         "other_phone": {"number": "+44 20 7946 0958", "sms_enabled": false},
         "gender": "female", "email": "Grace.Watch@Acme.Example", "username": "gwatch",
-        "password": "lighthouse-keeper-88",
+        "password": "lighthouse-keeper-88", "force_change": false,
         "address": {"line1": "12 Quay St", "city": "Halifax", "region": "NS", "postal_code": "B3J 1A1", "country": "ca"},
         "birthday": "1990-04-12", "employment_date": "2024-01-15",
         "comments": "Night shifts preferred.", "tags": ["first-aid", "k9", "first-aid"], "role_id": "supervisor"

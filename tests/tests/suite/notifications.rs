@@ -71,7 +71,7 @@ async fn forgot_password_answers_alike_and_mails_a_reset_link_that_ends_sessions
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await.access_token;
     let email = format!("{}@acme.example", unique("bo"));
-    let body = json!({"employee_number": "R-1", "first_name": "Bo", "last_name": "Reset", "email": email, "password": "original-passphrase-1"});
+    let body = json!({"employee_number": "R-1", "first_name": "Bo", "last_name": "Reset", "email": email, "password": "original-passphrase-1", "force_change": false});
     create(&app, &admin, body).await;
     app.deliver_outbox().await;
     let session = app.login(&email, "original-passphrase-1").await;

@@ -53,7 +53,7 @@ async fn org(app: &TestApp, admin: &str) -> Org {
 async fn person(app: &TestApp, admin: &str, name: &str, role_id: &str, scope: Value) -> (String, String) {
     let body = json!({
         "employee_number": name.to_uppercase(), "first_name": "Test", "last_name": name, "username": name,
-        "password": PASSWORD, "role_id": role_id, "role_scope": scope,
+        "password": PASSWORD, "force_change": false, "role_id": role_id, "role_scope": scope,
     });
     let id = app.post("/v1/employees", admin, body).await.expect(201).id();
     let token = app.login(name, PASSWORD).await.access_token;

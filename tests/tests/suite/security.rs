@@ -13,6 +13,8 @@ on_both_stores!(
     taking_a_role_away_needs_what_giving_it_needs,
     a_scheduler_learns_nothing_of_shifts_at_other_sites,
     answers_with_tokens_or_secrets_are_not_cached,
+    a_password_set_for_someone_is_changed_at_first_login,
+    a_used_link_ends_every_other_link,
 );
 
 const PASSWORD: &str = "correct-horse-battery-7";
@@ -179,4 +181,57 @@ async fn answers_with_tokens_or_secrets_are_not_cached(backend: Backend) {
     let token = app.call(Method::POST, "/v1/auth/token", None, Some(credentials)).await;
     assert_eq!((token.status.as_u16(), no_store(&token)), (200, "no-store".to_owned()));
     let _ = (&w.manager, &w.north);
+}
+
+async fn a_password_set_for_someone_is_changed_at_first_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = world(&app).await;
+    let body = |number: &str, name: &str, waive: Option<bool>| {
+        let mut b = json!({"employee_number": number, "first_name": "New", "last_name": name, "username": name,
+            "password": "lantern-orbit-meadow-5", "site_id": w.depot});
+        if let Some(f) = waive {
+            b["force_change"] = json!(f);
+        }
+        b
+    };
+    // Set by a manager: changed at first login; the manager cannot waive it.
+    app.post("/v1/employees", &w.manager, body("N-1", "nora", None)).await.expect(201);
+    let first = app.login_as("acme", "nora", "lantern-orbit-meadow-5").await.expect(200).body;
+    assert_eq!(first["password_change_required"], true);
+    let refused = app.post("/v1/employees", &w.manager, body("N-2", "ned", Some(false))).await.expect(403);
+    assert_eq!(refused.problem_type(), "administrator-setting");
+    // An administrator may, per user.
+    app.post("/v1/employees", &w.admin, body("N-3", "nat", Some(false))).await.expect(201);
+    let kept = app.login_as("acme", "nat", "lantern-orbit-meadow-5").await.expect(200).body;
+    assert_eq!(kept["password_change_required"], false);
+    // A manager's reset is changed at the next login too.
+    let nat = app.get("/v1/employees?limit=200", &w.admin).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["username"] == "nat")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reset = json!({"password": "gravel-piano-orbit-12", "password_confirmation": "gravel-piano-orbit-12"});
+    let done = app.post(&format!("/v1/employees/{nat}/password"), &w.manager, reset).await.expect(200);
+    assert_eq!(done.body["must_change"], true);
+}
+
+async fn a_used_link_ends_every_other_link(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = world(&app).await;
+    let email = format!("{}@acme.example", guardpost_tests::unique("lena"));
+    let body = json!({"employee_number": "L-1", "first_name": "Lena", "last_name": "Link", "email": email});
+    app.post("/v1/employees", &w.admin, body).await.expect(201);
+    let welcome = app.newest_link_to(&email).await;
+    let forgot = json!({"org": "acme", "login": email});
+    app.call(Method::POST, "/v1/auth/forgot-password", None, Some(forgot)).await.expect(202);
+    let reset = app.newest_link_to(&email).await;
+    assert_ne!(welcome, reset);
+    let set = |token: &str| json!({"token": token, "password": "lantern-orbit-meadow-5"});
+    app.call(Method::POST, "/v1/auth/set-password", None, Some(set(&reset))).await.expect(204);
+    // The welcome link, made before the password was set, is dead (72 hours or not).
+    app.call(Method::POST, "/v1/auth/set-password", None, Some(set(&welcome))).await.expect(401);
 }

@@ -86,7 +86,8 @@ async fn the_landed_versions_data_is_read_and_used_by_todays_code(backend: Backe
     // The new operations act on old records: a client access at the old mall sees its old
     // sub-site, and the old time entry shows in the client's timesheets.
     let body = json!({"first_name": "Priya", "last_name": "Manager", "email": "priya@harbourmall.example",
-        "role_id": "client", "password": "ferris-wheel-harbour-88", "password_confirmation": "ferris-wheel-harbour-88"});
+        "role_id": "client", "password": "ferris-wheel-harbour-88", "password_confirmation": "ferris-wheel-harbour-88",
+        "force_change": false});
     app.post(&format!("/v1/sites/{mall}/client-accesses"), &admin, body).await.expect(201);
     let client = app.login("priya@harbourmall.example", "ferris-wheel-harbour-88").await.access_token;
     let visible = app.get("/v1/me/sites", &client).await.expect(200).body;

@@ -63,7 +63,8 @@ pub struct CreateClientAccessRequest {
     /// hours. With one, `password_confirmation` must repeat it.
     pub password: Option<Secret>,
     pub password_confirmation: Option<Secret>,
-    /// With a password: the client must change it at the first login. Default false.
+    /// With a password: the client must change it at the first login (the default, ASVS 6.4.1);
+    /// `false` only by an administrator (employees:reset-password over the organisation).
     pub force_change: Option<bool>,
     /// An optional picture of the client: the answer's `picture_upload` says where to send it.
     pub picture: Option<NewPicture>,
@@ -133,13 +134,16 @@ pub async fn handler(
     let (Some(user), Some(role)) = (user, role) else {
         return Err(AppError::Internal(anyhow::anyhow!("validated field missing")));
     };
+    if req.password.is_some() && req.force_change == Some(false) {
+        guardpost_shared::access::may_waive_password_change(&state, &principal).await?;
+    }
     let password_hash = match req.password {
         Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
         None => None,
     };
     let invite = password_hash.is_none() && user.status == UserStatus::Active;
     let mut credential = Credential::new(password_hash, now);
-    credential.must_change = req.force_change.unwrap_or(false);
+    credential.must_change = credential.password_hash.is_some() && req.force_change != Some(false);
     let assignment_id = AssignmentId::from_ulid(state.new_ulid());
     let assignment = Assignment::new(
         assignment_id,

@@ -59,6 +59,9 @@ pub struct CreateEmployeeRequest {
     pub username: Option<String>,
     /// Without one, the employee cannot log in until a password is set.
     pub password: Option<Secret>,
+    /// With a password: the employee must change it at the first login (the default, ASVS
+    /// 6.4.1); `false` only by an administrator (employees:reset-password over the organisation).
+    pub force_change: Option<bool>,
     pub address: Option<Address>,
     pub birthday: Option<NaiveDate>,
     pub employment_date: Option<NaiveDate>,
@@ -123,11 +126,17 @@ pub async fn handler(
     }
     let id = AssignmentId::from_ulid(state.new_ulid());
     let assignment = Assignment::new(id, role_id, scope, "role given at creation", state.now(), principal.user.id);
+    let must_change = req.password.is_some() && req.force_change != Some(false);
+    if req.password.is_some() && !must_change {
+        guardpost_shared::access::may_waive_password_change(&state, &principal).await?;
+    }
     let password_hash = match req.password {
         Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
         None => None,
     };
-    write(&state, &principal, &employee, password_hash, Some(assignment), site, &granted).await?;
+    let mut credential = Credential::new(password_hash, employee.created_at);
+    credential.must_change = must_change;
+    write(&state, &principal, &employee, credential, Some(assignment), site, &granted).await?;
     tracing::info!(employee = %employee.id, by = %principal.user.id, "employee created");
     let sensitive = granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
     Ok(Created(EmployeeView::shown(&employee, sensitive)))
@@ -138,7 +147,7 @@ pub(crate) async fn write(
     state: &AppState,
     principal: &Principal,
     employee: &User,
-    password_hash: Option<String>,
+    credential: Credential,
     assignment: Option<Assignment>,
     site: Option<SiteId>,
     _granted: &guardpost_shared::access::Granted,
@@ -151,7 +160,6 @@ pub(crate) async fn write(
         let entry = audit::record(&principal.org, principal, state.new_ulid(), state.now(), change)?;
         before.push((entry, AppError::conflict("concurrent-update", "retry")));
     }
-    let credential = Credential::new(password_hash, employee.created_at);
     let mut ops = user_ops(&principal.org, employee, &credential, assignment)?;
     if let Some(site_id) = site {
         let org = &principal.org;

@@ -50,7 +50,8 @@ pub struct ResetPasswordRequest {
     /// Email a random temporary password (the employee must change it at the next login).
     #[serde(default)]
     pub generate: bool,
-    /// With a typed password: the employee must change it at the next login. Default false.
+    /// With a typed password: the employee must change it at the next login (the default, ASVS
+    /// 6.4.1); `false` only by an administrator (employees:reset-password over the organisation).
     pub force_change: Option<bool>,
 }
 
@@ -112,7 +113,10 @@ pub async fn handler(
             .collect();
             password::check_policy(typed.expose(), &logins).map_err(|why| AppError::invalid("password", why))?;
             let hash = password::hash_off_thread(typed.expose().to_owned(), state.random.clone()).await?;
-            let must_change = req.force_change.unwrap_or(false);
+            let must_change = req.force_change != Some(false);
+            if !must_change {
+                guardpost_shared::access::may_waive_password_change(&state, &principal).await?;
+            }
             (Credential { password_hash: Some(hash), changed_at: now, must_change, link_generation: generation }, false)
         }
         (None, true) => {
