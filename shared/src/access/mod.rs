@@ -483,6 +483,7 @@ pub async fn may_grant(state: &AppState, principal: &Principal, grant: Grant<'_>
             Some(end) => ends.extend(end),
         }
     }
+    api_reach(principal, &roles, grant.role, now)?;
     if let Some(end) = ends.into_iter().min()
         && grant.valid_until.is_none_or(|asked| asked > end)
     {
@@ -524,6 +525,44 @@ pub async fn outranks_user(
         });
     }
     outranks(state, principal, theirs).await
+}
+
+/// An integration gives API access no wider than its own: a role that grants API access must
+/// keep to address ranges inside those of the caller's own API-granting roles (a caller with an
+/// unrestricted one may give any). People are not bound by API settings, so this binds only
+/// integration callers.
+fn api_reach(
+    principal: &Principal,
+    mine: &[Role],
+    given: &Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use crate::records::role::ApiAccess;
+    if principal.user.kind != crate::records::user::UserKind::Integration || given.api_access != ApiAccess::Grant {
+        return Ok(());
+    }
+    let own: Vec<&Role> = principal
+        .access
+        .assignments
+        .iter()
+        .filter(|a| a.validity(now) == role::Validity::InEffect)
+        .filter_map(|a| mine.iter().find(|r| r.id == a.role_id))
+        .filter(|r| r.api_access == ApiAccess::Grant)
+        .collect();
+    if own.iter().any(|r| r.allowed_cidrs.is_empty()) {
+        return Ok(());
+    }
+    let nets = |r: &Role| r.allowed_cidrs.iter().filter_map(|c| c.parse::<ipnet::IpNet>().ok()).collect::<Vec<_>>();
+    let inside = !given.allowed_cidrs.is_empty()
+        && nets(given).iter().all(|n| own.iter().any(|r| nets(r).iter().any(|m| m.contains(n))));
+    if inside {
+        Ok(())
+    } else {
+        Err(AppError::Denied {
+            kind: "escalation",
+            detail: "you cannot give API access from addresses outside your own allowed ranges".into(),
+        })
+    }
 }
 
 /// Whether the caller holds, over the scope of each assignment of another user that has not

@@ -15,6 +15,7 @@ on_both_stores!(
     answers_with_tokens_or_secrets_are_not_cached,
     a_password_set_for_someone_is_changed_at_first_login,
     a_used_link_ends_every_other_link,
+    api_access_settings_are_a_superusers_and_an_integration_gives_no_wider_access_than_its_own,
 );
 
 const PASSWORD: &str = "correct-horse-battery-7";
@@ -234,4 +235,44 @@ async fn a_used_link_ends_every_other_link(backend: Backend) {
     app.call(Method::POST, "/v1/auth/set-password", None, Some(set(&reset))).await.expect(204);
     // The welcome link, made before the password was set, is dead (72 hours or not).
     app.call(Method::POST, "/v1/auth/set-password", None, Some(set(&welcome))).await.expect(401);
+}
+
+async fn api_access_settings_are_a_superusers_and_an_integration_gives_no_wider_access_than_its_own(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = world(&app).await;
+    // A role manager who is not a superuser: no API settings, not even on their own role.
+    let ops = custom_role(&app, &w.admin, "Ops", "admin", &["roles:manage", "sites:view"]).await;
+    let olga = app.create_employee(&w.admin, "O-1", "olga", PASSWORD).await;
+    give(&app, &w.admin, &olga, &ops, json!({"type": "org"})).await;
+    let olga = app.login("olga", PASSWORD).await.access_token;
+    for change in [json!({"api_access": "grant"}), json!({"allowed_cidrs": ["0.0.0.0/0"]})] {
+        let refused = app.patch(&format!("/v1/roles/{ops}"), &olga, change).await.expect(403);
+        assert_eq!(refused.problem_type(), "superuser-required");
+    }
+    let open = json!({"name": "Open", "portal": "admin", "api_access": "grant"});
+    app.post("/v1/roles", &olga, open).await.expect(403);
+
+    // An integration kept to loopback addresses, which may create integrations.
+    let keeper = custom_role(
+        &app,
+        &w.admin,
+        "Keeper",
+        "admin",
+        &["integrations:manage", "role-assignments:manage", "sites:view"],
+    )
+    .await;
+    let local = json!({"api_access": "grant", "allowed_cidrs": ["127.0.0.0/8"]});
+    app.patch(&format!("/v1/roles/{keeper}"), &w.admin, local).await.expect(200);
+    let x = app.post("/v1/integrations", &w.admin, json!({"name": "Keeper", "role_id": keeper})).await.expect(201).body;
+    let credentials =
+        json!({"grant_type": "client_credentials", "client_id": x["client_id"], "client_secret": x["client_secret"]});
+    let token = app.call(Method::POST, "/v1/auth/token", None, Some(credentials)).await.expect(200);
+    let token = token.body["access_token"].as_str().unwrap().to_owned();
+    let feed = |name: &str, cidrs: Value| json!({"name": name, "portal": "admin", "permissions": ["sites:view"], "api_access": "grant", "allowed_cidrs": cidrs});
+    let unrestricted = app.post("/v1/roles", &w.admin, feed("Open feed", json!([]))).await.expect(201).id();
+    let narrower = app.post("/v1/roles", &w.admin, feed("Local feed", json!(["127.0.0.1/32"]))).await.expect(201).id();
+    let refused =
+        app.post("/v1/integrations", &token, json!({"name": "Escape", "role_id": unrestricted})).await.expect(403);
+    assert_eq!(refused.problem_type(), "escalation");
+    app.post("/v1/integrations", &token, json!({"name": "Inside", "role_id": narrower})).await.expect(201);
 }

@@ -82,7 +82,8 @@ pub async fn handler(
         created_at: now,
         updated_at: now,
     };
-    check_may_edit(&principal, &role, !role.permissions.is_empty())?;
+    let api = role.api_access != ApiAccess::default() || !role.allowed_cidrs.is_empty();
+    check_may_edit(&principal, &role, !role.permissions.is_empty(), api)?;
     let org = &principal.org;
     let claim =
         item(keys::role_name(org, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;

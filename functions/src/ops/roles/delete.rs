@@ -44,7 +44,7 @@ pub async fn handler(
     if current.record.default {
         return Err(AppError::conflict("default-role", "default roles cannot be deleted"));
     }
-    check_may_edit(&principal, &current.record, false)?;
+    check_may_edit(&principal, &current.record, false, false)?;
     let holders = crate::ops::assignments::holders(state.store.as_ref(), org, &id).await?;
     if !holders.is_empty() {
         return Err(AppError::conflict(

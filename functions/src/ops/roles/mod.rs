@@ -105,9 +105,16 @@ pub(crate) fn parse_cidrs(v: &mut Validator, raw: &[String]) -> Vec<String> {
     out
 }
 
-/// What a non-superuser may not do to a role.
-pub(crate) fn check_may_edit(principal: &Principal, role: &Role, touches_permissions: bool) -> AppResult<()> {
-    if principal.user.is_superuser {
+/// What a non-superuser may not do to a role: edit a default role, set its permissions, or set
+/// its API access (`api_access`, `allowed_cidrs`: who may use the API, and from where, is as
+/// much a right as a permission, on one's own role too).
+pub(crate) fn check_may_edit(
+    principal: &Principal,
+    role: &Role,
+    touches_permissions: bool,
+    touches_api_access: bool,
+) -> AppResult<()> {
+    if principal.user.is_superuser && principal.user.kind != guardpost_shared::records::user::UserKind::Integration {
         return Ok(());
     }
     if role.default {
@@ -115,6 +122,9 @@ pub(crate) fn check_may_edit(principal: &Principal, role: &Role, touches_permiss
     }
     if touches_permissions {
         return Err(superuser_required("set a role's permissions"));
+    }
+    if touches_api_access {
+        return Err(superuser_required("set a role's API access"));
     }
     Ok(())
 }

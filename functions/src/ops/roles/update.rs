@@ -58,7 +58,12 @@ pub async fn handler(
     let org = &principal.org;
     let current = role::load(state.store.as_ref(), org, &id).await?;
     let before = current.record.clone();
-    check_may_edit(&principal, &before, req.permissions.is_some())?;
+    check_may_edit(
+        &principal,
+        &before,
+        req.permissions.is_some(),
+        req.api_access.is_some() || req.allowed_cidrs.is_some(),
+    )?;
     let mut v = Validator::new();
     let name = req.name.as_deref().and_then(|n| parse_name(&mut v, n));
     let description = req.description.as_deref().and_then(|d| parse_description(&mut v, d));
