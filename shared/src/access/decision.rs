@@ -129,6 +129,9 @@ pub enum DenialReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Bearing {
+    /// Shown to callers who may not see the role's permissions (all but superusers): how an
+    /// assignment bore on a permission tells whether its role holds it.
+    Hidden,
     Grants,
     RoleLacksPermission,
     RoleMissing,

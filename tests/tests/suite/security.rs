@@ -16,6 +16,7 @@ on_both_stores!(
     a_password_set_for_someone_is_changed_at_first_login,
     a_used_link_ends_every_other_link,
     api_access_settings_are_a_superusers_and_an_integration_gives_no_wider_access_than_its_own,
+    explain_shows_role_contents_to_superusers_only,
 );
 
 const PASSWORD: &str = "correct-horse-battery-7";
@@ -275,4 +276,22 @@ async fn api_access_settings_are_a_superusers_and_an_integration_gives_no_wider_
         app.post("/v1/integrations", &token, json!({"name": "Escape", "role_id": unrestricted})).await.expect(403);
     assert_eq!(refused.problem_type(), "escalation");
     app.post("/v1/integrations", &token, json!({"name": "Inside", "role_id": narrower})).await.expect(201);
+}
+
+async fn explain_shows_role_contents_to_superusers_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = world(&app).await;
+    let reviewer_role = custom_role(&app, &w.admin, "Reviewer", "admin", &["access:review"]).await;
+    let rev = app.create_employee(&w.admin, "R-1", "rex", PASSWORD).await;
+    give(&app, &w.admin, &rev, &reviewer_role, json!({"type": "org"})).await;
+    let rex = app.login("rex", PASSWORD).await.access_token;
+    let path = format!("/v1/access/explain?user_id={}&permission=shifts:create&site_id={}", w.manager_id, w.depot);
+    let bearings = |body: &Value| -> Vec<String> {
+        body["decision"]["assignments"].as_array().unwrap().iter().map(|c| c["bearing"].as_str().unwrap().to_owned()).collect()
+    };
+    let by_superuser = app.get(&path, &w.admin).await.expect(200).body;
+    assert!(bearings(&by_superuser).contains(&"grants".to_owned()), "{by_superuser}");
+    let by_reviewer = app.get(&path, &rex).await.expect(200).body;
+    assert_eq!(by_reviewer["decision"]["allowed"], true, "the decision itself is shown");
+    assert!(bearings(&by_reviewer).iter().all(|b| b == "hidden"), "{by_reviewer}");
 }

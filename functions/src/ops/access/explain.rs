@@ -96,7 +96,14 @@ pub async fn handler(
     let (target_user, access) = (target_user.record, access.record);
     let (roles, target) = gather(store, org, &access.assignments, resource).await?;
     let subject = Subject { user: &target_user, assignments: &access.assignments, roles: &roles, ip };
-    let decision = decision::decide(&subject, permission.name, &target, state.now());
+    let mut decision = decision::decide(&subject, permission.name, &target, state.now());
+    // How each assignment bore on the permission tells whether its role holds it: role
+    // permissions are for superusers' eyes only, so others see the decision, not the bearings.
+    if !principal.user.is_superuser {
+        for considered in &mut decision.assignments {
+            considered.bearing = decision::Bearing::Hidden;
+        }
+    }
     Ok(Json(Explanation {
         user_id: user_id.to_string(),
         permission: permission.name.to_owned(),
