@@ -33,9 +33,9 @@ impl RangeParams {
     /// The window, defaulting `to` to `default_to`, and `from` to a week before `to`.
     pub fn window(&self, default_to: DateTime<Utc>) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
         let parse = |field: &str, raw: &str| {
-            DateTime::parse_from_rfc3339(raw)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| AppError::invalid(field, "must be an RFC 3339 time, e.g. 2026-11-22T08:00:00Z"))
+            guardpost_shared::domain::Timestamp::parse(raw)
+                .map(guardpost_shared::domain::Timestamp::get)
+                .map_err(|e| AppError::invalid(field, e.to_string()))
         };
         let to = self.to.as_deref().map(|t| parse("to", t)).transpose()?.unwrap_or(default_to);
         let from = self.from.as_deref().map(|f| parse("from", f)).transpose()?.unwrap_or(to - Duration::days(7));

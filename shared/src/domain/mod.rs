@@ -4,6 +4,7 @@
 mod contact;
 mod ids;
 mod text;
+mod time;
 mod time_zone;
 
 pub use contact::{Email, Phone, PhoneE164};
@@ -11,6 +12,7 @@ pub use ids::{
     AssignmentId, FileId, IdError, OrgSlug, RegionId, RoleId, SessionId, ShiftId, SiteId, TimeEntryId, UserId,
 };
 pub use text::{BoundedText, Comment, Name, Secret, ShortText, Tag, Username};
+pub use time::{Day, TimeError, Timestamp};
 pub use time_zone::TimeZone;
 
 use serde::Serialize;

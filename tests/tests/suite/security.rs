@@ -17,6 +17,7 @@ on_both_stores!(
     a_used_link_ends_every_other_link,
     api_access_settings_are_a_superusers_and_an_integration_gives_no_wider_access_than_its_own,
     explain_shows_role_contents_to_superusers_only,
+    extreme_and_malformed_dates_never_answer_a_server_error,
 );
 
 const PASSWORD: &str = "correct-horse-battery-7";
@@ -287,11 +288,132 @@ async fn explain_shows_role_contents_to_superusers_only(backend: Backend) {
     let rex = app.login("rex", PASSWORD).await.access_token;
     let path = format!("/v1/access/explain?user_id={}&permission=shifts:create&site_id={}", w.manager_id, w.depot);
     let bearings = |body: &Value| -> Vec<String> {
-        body["decision"]["assignments"].as_array().unwrap().iter().map(|c| c["bearing"].as_str().unwrap().to_owned()).collect()
+        body["decision"]["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["bearing"].as_str().unwrap().to_owned())
+            .collect()
     };
     let by_superuser = app.get(&path, &w.admin).await.expect(200).body;
     assert!(bearings(&by_superuser).contains(&"grants".to_owned()), "{by_superuser}");
     let by_reviewer = app.get(&path, &rex).await.expect(200).body;
     assert_eq!(by_reviewer["decision"]["allowed"], true, "the decision itself is shown");
     assert!(bearings(&by_reviewer).iter().all(|b| b == "hidden"), "{by_reviewer}");
+}
+
+/// Times and days no client should send, and some at the edges of what chrono accepts.
+fn nasty_instants(rng: &mut u64) -> Vec<String> {
+    let mut out: Vec<String> = [
+        "-262143-01-01T00:00:00Z",
+        "+262142-12-31T23:59:59Z",
+        "262142-12-31T23:59:59.999999999Z",
+        "9999-12-31T23:59:59Z",
+        "0000-01-01T00:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "2200-12-31T23:59:59-23:59",
+        "2026-02-30T00:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-11-22T25:00:00Z",
+        "2026-11-22T08:00:00",
+        "2026-11-22",
+        "now",
+        "",
+        "2026-11-22T08:00:00+99:00",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for _ in 0..40 {
+        // xorshift: random years across chrono's whole range, and odd offsets.
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        let year = (*rng % 524_285) as i64 - 262_142;
+        let offset = (*rng >> 20) % 24;
+        let sign = if year < 0 {
+            "-"
+        } else if year > 9999 {
+            "+"
+        } else {
+            ""
+        };
+        out.push(format!("{sign}{:04}-12-31T23:59:59-{offset:02}:00", year.abs()));
+    }
+    out
+}
+
+fn query_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '+' => "%2B".to_owned(),
+            ' ' => "%20".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+async fn extreme_and_malformed_dates_never_answer_a_server_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = world(&app).await;
+    let guard = app.create_employee(&w.admin, "G-1", "gwen", PASSWORD).await;
+    app.assign(&w.admin, &w.depot, &guard).await.expect(204);
+    let mut rng =
+        std::env::var("GUARDPOST_PROPERTY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x9E37_79B9_7F4A_7C15u64);
+    println!("GUARDPOST_PROPERTY_SEED={rng}");
+    let values = nasty_instants(&mut rng);
+    let mut calls = 0;
+    for (i, v) in values.iter().enumerate() {
+        let other = &values[(i * 7 + 3) % values.len()];
+        let day = v.split('T').next().unwrap_or_default().to_owned();
+        let mut answers = Vec::new();
+        // A shift of eight hours from the odd start, where chrono can say what that is.
+        let eight_later = chrono::DateTime::parse_from_rfc3339(v)
+            .ok()
+            .and_then(|t| t.checked_add_signed(Duration::hours(8)))
+            .map_or_else(|| other.clone(), |t| t.to_rfc3339());
+        for end in [&eight_later, other] {
+            let shift = json!({"employee_id": guard, "start": v, "end": end});
+            answers.push(("create-shift", app.post(&format!("/v1/sites/{}/shifts", w.depot), &w.admin, shift).await));
+        }
+        let given = json!({"role_id": "supervisor", "scope": {"type": "org"}, "reason": "x", "valid_from": v, "valid_until": other});
+        answers.push((
+            "create-role-assignment",
+            app.post(&format!("/v1/users/{guard}/role-assignments"), &w.admin, given).await,
+        ));
+        let bulk = json!({"changes": [{"op": "add", "user_id": guard, "role_id": "supervisor", "scope": {"type": "org"}, "reason": "x", "valid_until": v}]});
+        answers.push(("bulk", app.post("/v1/role-assignments:bulk", &w.admin, bulk).await));
+        for path in [
+            format!("/v1/sites/{}/shifts", w.depot),
+            format!("/v1/sites/{}/time-entries", w.depot),
+            "/v1/me/shifts".to_owned(),
+            "/v1/me/time-entries".to_owned(),
+            "/v1/audit".to_owned(),
+            format!("/v1/client/sites/{}/schedule", w.depot),
+            format!("/v1/client/sites/{}/timesheets", w.depot),
+        ] {
+            let (v, other) = (query_escape(v), query_escape(other));
+            for query in [format!("from={v}&to={other}"), format!("to={v}"), format!("from={v}")] {
+                answers.push(("listing", app.get(&format!("{path}?{query}"), &w.admin).await));
+            }
+        }
+        let file = json!({"kind": "licence", "name": "l.pdf", "content_type": "application/pdf", "size": 10, "expires_on": day});
+        answers.push(("create-user-file", app.post(&format!("/v1/users/{guard}/files"), &w.admin, file).await));
+        let person = json!({"employee_number": format!("D-{i}"), "first_name": "D", "last_name": "Ates",
+            "username": format!("dates{i}"), "birthday": day, "employment_date": day});
+        answers.push(("create-employee", app.post("/v1/employees", &w.admin, person).await));
+        let tag =
+            app.get(&format!("/v1/employees/{guard}"), &w.admin).await.headers["etag"].to_str().unwrap().to_owned();
+        let hr = json!({"hr": {"hire_date": day, "last_day": day}, "birthday": day});
+        let path = format!("/v1/employees/{guard}");
+        answers.push((
+            "update-employee",
+            app.call_with(Method::PATCH, &path, Some(&w.admin), Some(hr), &[("if-match", &tag)]).await,
+        ));
+        for (op, answer) in answers {
+            calls += 1;
+            assert!(answer.status.as_u16() < 500, "{op} with {v:?} / {other:?}: {} {}", answer.status, answer.body);
+        }
+    }
+    println!("{calls} requests with {} odd dates: no server error", values.len());
 }

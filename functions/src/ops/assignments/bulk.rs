@@ -3,9 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::Timestamp;
 use guardpost_shared::domain::{AssignmentId, UserId};
 use guardpost_shared::http::{Body, Problem};
 use guardpost_shared::records::role::Scope;
@@ -37,8 +37,10 @@ pub enum BulkChange {
         user_id: String,
         role_id: String,
         scope: Scope,
-        valid_from: Option<DateTime<Utc>>,
-        valid_until: Option<DateTime<Utc>>,
+        #[schema(value_type = Option<Timestamp>)]
+        valid_from: Option<Timestamp>,
+        #[schema(value_type = Option<Timestamp>)]
+        valid_until: Option<Timestamp>,
         #[schema(min_length = 1, max_length = 500)]
         reason: String,
     },

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use guardpost_shared::access::catalogue::Portal;
 use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{AssignmentId, BoundedText, OrgSlug, RoleId, UserId};
+use guardpost_shared::domain::{AssignmentId, BoundedText, OrgSlug, RoleId, Timestamp, UserId};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Role, Scope, UserAccess, Validity};
 use guardpost_shared::records::user::{self, User, UserKind};
@@ -68,9 +68,11 @@ pub struct AssignmentInput {
     pub role_id: String,
     /// `{"type": "org"}`, `{"type": "region", "id": ...}` or `{"type": "site", "id": ...}`.
     pub scope: Scope,
-    pub valid_from: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<Timestamp>)]
+    pub valid_from: Option<Timestamp>,
     /// The assignment stops by itself at this instant.
-    pub valid_until: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<Timestamp>)]
+    pub valid_until: Option<Timestamp>,
     /// Why (kept with the assignment and in the audit trail).
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
@@ -223,12 +225,13 @@ async fn check_addition(
     let now = state.now();
     let reason = BoundedText::<1, 500>::parse(&input.reason)
         .map_err(|e| AppError::invalid(&field(i, "reason"), e.to_string()))?;
-    if let (Some(from), Some(until)) = (input.valid_from, input.valid_until)
+    let (valid_from, valid_until) = (input.valid_from.map(Timestamp::get), input.valid_until.map(Timestamp::get));
+    if let (Some(from), Some(until)) = (valid_from, valid_until)
         && until <= from
     {
         return Err(AppError::invalid(&field(i, "valid_until"), "must be after valid_from"));
     }
-    if input.valid_until.is_some_and(|until| until <= now) {
+    if valid_until.is_some_and(|until| until <= now) {
         return Err(AppError::invalid(&field(i, "valid_until"), "must be in the future"));
     }
     let client_user = user.kind == UserKind::Client;
@@ -260,7 +263,7 @@ async fn check_addition(
     {
         return Err(AppError::conflict("assignment-exists", "the user already holds this role over this scope"));
     }
-    let grant = Grant { grantee: &user.id, role, scope: &input.scope, valid_until: input.valid_until };
+    let grant = Grant { grantee: &user.id, role, scope: &input.scope, valid_until };
     may_grant(state, principal, grant).await.map_err(|e| match e {
         AppError::NotFound(what) => AppError::invalid(&field(i, "scope"), format!("no such {what}")),
         other => other,
@@ -269,8 +272,8 @@ async fn check_addition(
         id: AssignmentId::from_ulid(state.new_ulid()),
         role_id: role.id.clone(),
         scope: input.scope,
-        valid_from: input.valid_from,
-        valid_until: input.valid_until,
+        valid_from,
+        valid_until,
         reason: reason.into_inner(),
         created_at: now,
         created_by: principal.user.id,

@@ -4,10 +4,9 @@
 //! a manager's in scope (`employees:modify`, `client-access:edit` for a client's picture).
 
 use axum::extract::{Path, State};
-use chrono::NaiveDate;
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{UserId, Validator};
+use guardpost_shared::domain::{Day, UserId, Validator};
 use guardpost_shared::files::UploadTicket;
 use guardpost_shared::http::{Body, Created, Problem, path_id};
 use guardpost_shared::records::file::FileKind;
@@ -47,7 +46,8 @@ pub struct NewFile {
     #[schema(minimum = 1, maximum = 10485760)]
     pub size: u64,
     /// When a licence or certification stops being valid.
-    pub expires_on: Option<NaiveDate>,
+    #[schema(value_type = Option<Day>)]
+    pub expires_on: Option<Day>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,8 +74,13 @@ pub async fn handler(
     let name = check_declared(&mut v, "", &req.name, &req.content_type, req.size, false);
     v.finish()?;
     let name = name.ok_or_else(|| AppError::invalid("name", "required"))?;
-    let declared =
-        Declared { kind: req.kind, name, content_type: req.content_type, size: req.size, expires_on: req.expires_on };
+    let declared = Declared {
+        kind: req.kind,
+        name,
+        content_type: req.content_type,
+        size: req.size,
+        expires_on: req.expires_on.map(Day::get),
+    };
     let file = pending(&state, &principal, id, declared);
     state.store.put(file.item(&principal.org, 1)?, Condition::NotExists).await?;
     let upload = ticket(&state, &principal.org, &file).await?;

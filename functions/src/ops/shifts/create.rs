@@ -2,10 +2,10 @@
 //! assigned to the site (checked in the writing transaction) and free at that time.
 
 use axum::extract::{Path, State};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{ShiftId, ShortText, SiteId, UserId, Validator};
+use guardpost_shared::domain::{ShiftId, ShortText, SiteId, Timestamp, UserId, Validator};
 use guardpost_shared::http::{Body, Created, Problem, path_id};
 use guardpost_shared::records::shift::{self, Shift, ShiftKind};
 use guardpost_shared::records::{item, keys, sort_time};
@@ -36,9 +36,9 @@ fn router() -> OpenApiRouter<AppState> {
 pub struct CreateShiftRequest {
     pub employee_id: String,
     /// RFC 3339.
-    pub start: DateTime<Utc>,
+    pub start: Timestamp,
     /// RFC 3339, after `start`, at most 24 hours later.
-    pub end: DateTime<Utc>,
+    pub end: Timestamp,
     pub position: Option<String>,
 }
 
@@ -53,12 +53,13 @@ pub async fn handler(
 ) -> AppResult<Created<Shift>> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     authorize(&state, &principal, Permission::SHIFTS_CREATE, Resource::Site(site_id)).await?;
+    let (start, end) = (req.start.get(), req.end.get());
     let mut v = Validator::new();
     let employee_id = v.check("employee_id", UserId::parse(&req.employee_id));
     let position = v.check_opt("position", req.position.as_deref().map(ShortText::parse));
-    if req.end <= req.start {
+    if end <= start {
         v.fail("end", "must be after start");
-    } else if req.end - req.start > Duration::hours(MAX_SHIFT_HOURS) {
+    } else if end - start > Duration::hours(MAX_SHIFT_HOURS) {
         v.fail("end", "a shift lasts at most 24 hours");
     }
     v.finish()?;
@@ -77,11 +78,11 @@ pub async fn handler(
         return Err(AppError::invalid("employee_id", "is not an employee assigned to this site"));
     }
     // The employee's shifts that could overlap: those starting up to 24 hours before this one.
-    let from = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.start - Duration::hours(MAX_SHIFT_HOURS)));
-    let to = format!("{}{}", keys::SHIFT_PREFIX, sort_time(req.end));
+    let from = format!("{}{}", keys::SHIFT_PREFIX, sort_time(start - Duration::hours(MAX_SHIFT_HOURS)));
+    let to = format!("{}{}", keys::SHIFT_PREFIX, sort_time(end));
     let page =
         state.store.query(&Query::table(keys::user_items(org, &employee_id)).between(from, to).limit(200)).await?;
-    if let Some(clash) = shift::parse_all(&page.items)?.into_iter().find(|s| s.start < req.end && req.start < s.end) {
+    if let Some(clash) = shift::parse_all(&page.items)?.into_iter().find(|s| s.start < end && start < s.end) {
         // The clashing shift is named only to whoever may read that site's shifts.
         let readable =
             authorize(&state, &principal, Permission::SHIFTS_VIEW, Resource::Site(clash.site_id)).await.is_ok();
@@ -101,8 +102,8 @@ pub async fn handler(
         kind: ShiftKind::Scheduled,
         site_id,
         employee_id,
-        start: req.start,
-        end: req.end,
+        start,
+        end,
         position: position.map(|p| p.into_inner()).filter(|p| !p.is_empty()),
         created_at: now,
         created_by: principal.user.id,
