@@ -184,6 +184,7 @@ async fn main() {
             vec![7u8; 32],
             Arc::new(SystemClock),
         )),
+        hashing: Default::default(),
     };
     let organisation = NewOrganisation {
         slug: ORG.into(),

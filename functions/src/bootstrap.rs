@@ -32,7 +32,8 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
     password::check_policy(req.admin_password.expose(), &[&local_part])
         .map_err(|why| AppError::invalid("password", why))?;
     let now = state.now();
-    let hash = password::hash_off_thread(req.admin_password.into_exposed(), state.random.clone()).await?;
+    let hash =
+        password::hash_off_thread(req.admin_password.into_exposed(), state.random.clone(), &state.hashing).await?;
     let id = UserId::from_ulid(state.new_ulid());
     let admin = User {
         is_superuser: true,

@@ -155,6 +155,7 @@ pub async fn build_state_with(config: &Config, signing: Signing) -> anyhow::Resu
         settings: Arc::new(settings),
         usage: Default::default(),
         files,
+        hashing: Default::default(),
     })
 }
 

@@ -21,6 +21,12 @@ pub enum AppError {
     /// Too many failed logins for this login name.
     #[error("too many failed attempts")]
     LockedOut { retry_after_secs: u64 },
+    /// Too many login attempts from one address.
+    #[error("too many attempts from this address")]
+    RateLimited { retry_after_secs: u64 },
+    /// The server is at the limit of what it does at once (password hashing); retry shortly.
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
     #[error("forbidden")]
     Forbidden,
     /// Forbidden for a reason the caller may know (e.g. not assigned to the site).

@@ -18,6 +18,8 @@ pub struct AppState {
     pub usage: Arc<crate::access::usage::UsageLog>,
     /// Where users' files are kept (S3 on AWS, the data directory locally).
     pub files: Arc<dyn crate::files::FileStore>,
+    /// How many password hashes may run at once (memory: 19 MiB each).
+    pub hashing: Arc<crate::auth::password::HashGate>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -29,9 +31,13 @@ impl std::fmt::Debug for AppState {
 /// Tunables that are not secrets.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Failed logins per login name within the window before it is locked.
+    /// Failed logins against an account within the window before its attempts are held up.
     pub lockout_threshold: usize,
     pub lockout_window_secs: i64,
+    /// Login attempts one client address may make in a burst, per organisation, and how many
+    /// more it gets each minute.
+    pub address_attempts_burst: u32,
+    pub address_attempts_per_minute: u32,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// How long before a shift's start its employee may clock in to it.
@@ -45,9 +51,23 @@ impl Default for Settings {
         Self {
             lockout_threshold: 10,
             lockout_window_secs: 15 * 60,
+            address_attempts_burst: 30,
+            address_attempts_per_minute: 30,
             max_body_bytes: 64 * 1024,
             early_clock_in_minutes: 60,
             unplanned_shift_hours: 8,
+        }
+    }
+}
+
+impl Settings {
+    /// The limits on password guessing (`auth::attempts`).
+    pub fn attempt_limits(&self) -> crate::auth::attempts::Limits {
+        crate::auth::attempts::Limits {
+            threshold: self.lockout_threshold,
+            window: chrono::Duration::seconds(self.lockout_window_secs),
+            bucket_capacity: f64::from(self.address_attempts_burst),
+            refill_per_minute: f64::from(self.address_attempts_per_minute),
         }
     }
 }

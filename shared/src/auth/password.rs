@@ -5,11 +5,12 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::clock::Random;
+use crate::error::AppError;
 
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 128;
 
-fn argon2() -> Argon2<'static> {
+pub(crate) fn argon2() -> Argon2<'static> {
     // Params::new only fails on out-of-range values; these are constants within range.
     #[allow(clippy::unwrap_used)]
     let params = Params::new(19 * 1024, 2, 1, None).unwrap();
@@ -57,30 +58,26 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
-/// Spends the same time as a real verification, so that an unknown login answers as slowly as a
-/// wrong password.
-pub fn verify_dummy(password: &str) {
-    const DUMMY: &str =
-        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q8lxF3bbIW4yR8Q/2lsYNRhyHqFaAGnbEVhKsa0zcnA";
-    let _ = verify(password, DUMMY);
+/// A hash with today's parameters that no password matches: verifying against it spends the
+/// same time as a real verification, so an unknown login answers as slowly as a wrong password.
+pub(crate) const DUMMY: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Q8lxF3bbIW4yR8Q/2lsYNRhyHqFaAGnbEVhKsa0zcnA";
+
+pub use super::hashing::HashGate;
+
+/// [`hash`] on the hashing threads, within the gate's permits.
+pub async fn hash_off_thread(
+    password: String,
+    random: std::sync::Arc<dyn Random>,
+    gate: &HashGate,
+) -> Result<String, AppError> {
+    gate.hash(password, random.bytes(16)).await
 }
 
-/// [`hash`] off the async runtime's threads (argon2 takes tens of milliseconds of CPU).
-pub async fn hash_off_thread(password: String, random: std::sync::Arc<dyn Random>) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash(&password, random.as_ref())).await?
-}
-
-/// [`verify`] off the async runtime's threads; `None` as the hash spends the same time and fails.
-pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match phc {
-        Some(phc) => verify(&password, &phc),
-        None => {
-            verify_dummy(&password);
-            false
-        }
-    })
-    .await
-    .unwrap_or(false)
+/// [`verify`] on the hashing threads, within the gate's permits; `None` as the hash spends the
+/// same time and fails.
+pub async fn verify_off_thread(password: String, phc: Option<String>, gate: &HashGate) -> Result<bool, AppError> {
+    gate.verify(password, phc).await
 }
 
 /// Why a password is refused: shorter than 10 or longer than 128 characters, containing the

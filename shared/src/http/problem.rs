@@ -73,6 +73,18 @@ impl AppError {
                 "Too many failed login attempts",
                 Some("Too many failed attempts for this login; try again later or reset the password.".into()),
             ),
+            Self::RateLimited { .. } => problem(
+                S::TOO_MANY_REQUESTS,
+                "too-many-attempts-from-address",
+                "Too many attempts from this address",
+                Some("Too many login attempts from your address; wait a moment and try again.".into()),
+            ),
+            Self::Busy { .. } => problem(
+                S::SERVICE_UNAVAILABLE,
+                "busy",
+                "Busy",
+                Some("The server is handling as many logins as it can at once; retry in a moment.".into()),
+            ),
             Self::Forbidden => {
                 problem(S::FORBIDDEN, "forbidden", "Forbidden", Some("You are not allowed to do this.".into()))
             }
@@ -137,7 +149,9 @@ impl IntoResponse for AppError {
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let Self::LockedOut { retry_after_secs } = self
+        if let Self::LockedOut { retry_after_secs }
+        | Self::RateLimited { retry_after_secs }
+        | Self::Busy { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);

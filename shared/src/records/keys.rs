@@ -183,6 +183,19 @@ pub fn reports_to(org: &OrgSlug, manager: &UserId) -> String {
     format!("{}#REPORTS#{manager}", t(org))
 }
 
+/// Recent failed logins against an account (whichever login name was typed).
+pub fn account_failures(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "LOGINFAILURES")
+}
+/// A client address's login-attempt bucket in the organisation.
+pub fn address_bucket(org: &OrgSlug, address: &str) -> Key {
+    Key::new(format!("{}#ADDRESS#{address}", t(org)), "BUCKET")
+}
+/// Hashes of the device tokens of the devices a user logged in from.
+pub fn known_devices(org: &OrgSlug, user: &UserId) -> Key {
+    Key::new(user_items(org, user), "DEVICES")
+}
+
 /// A migration step done for the organisation (see `guardpost migrate`).
 pub fn migration(org: &OrgSlug, step: &str) -> Key {
     Key::new(format!("{}#MIGRATIONS", t(org)), step.to_owned())

@@ -155,8 +155,10 @@ async fn parallel_guesses_are_all_counted_against_the_lockout(backend: Backend) 
     let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
     let checked = statuses.iter().filter(|s| **s == 401).count();
     assert!(checked <= 10 && statuses.iter().all(|s| matches!(s, 401 | 429)), "{statuses:?}");
-    // The right password now waits out the lock like any other attempt.
-    app.login_as("acme", &app.admin_email, ADMIN_PASSWORD).await.expect(429);
+    // Guesses refused for the race (too many at once) were never checked. Once ten were checked,
+    // the right password waits out the hold like any other attempt; with fewer, it gets in.
+    let expected = if checked == 10 { 429 } else { 200 };
+    app.login_as("acme", &app.admin_email, ADMIN_PASSWORD).await.expect(expected);
 }
 
 async fn login_answers_are_never_stored_for_idempotency(backend: Backend) {

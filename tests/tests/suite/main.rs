@@ -18,6 +18,7 @@ mod notifications;
 mod people;
 mod roles;
 mod security;
+mod security_credentials;
 mod sites;
 mod timekeeping;
 mod upgrade;

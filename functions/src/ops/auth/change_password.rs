@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::TokenResponse;
-use super::login::{read_login, reserve_attempt};
+use super::attempts::Counter;
 use super::session::{new_session, session_item, tokens};
 use crate::registry::{Access, Operation};
 
@@ -62,15 +62,14 @@ pub async fn handler(
     authorize_self(&state, &principal).await?;
     let org = &principal.org;
     let user = &principal.user;
-    let login = match (&user.username, &user.email) {
-        (Some(name), _) => name.as_str().to_owned(),
-        (None, Some(email)) => email.as_str().to_owned(),
-        (None, None) => return Err(AppError::Forbidden),
-    };
-    let (_, failures) = read_login(&state, org, &login).await?;
-    reserve_attempt(&state, org, &login, failures).await?;
+    // A wrong current password counts against the account like a failed login.
+    let counter = Counter::new(org, Some(&user.id), "", client.ip.as_deref());
     let (user_key, credential_key) = (keys::user(org, &user.id), keys::credential(org, &user.id));
-    let items = state.store.batch_get(&[user_key.clone(), credential_key.clone()]).await?;
+    let mut wanted = vec![user_key.clone(), credential_key.clone()];
+    wanted.extend(counter.keys());
+    let items = state.store.batch_get(&wanted).await?;
+    let (failures, bucket) = counter.read(&items)?;
+    counter.count(&state, failures, bucket, false).await?;
     let ended = || AppError::Unauthenticated("the session has ended; log in again");
     // The user as stored now (not as authenticated): a change made meanwhile (deactivation) is
     // neither lost nor overwritten.
@@ -82,11 +81,11 @@ pub async fn handler(
     let credential = items.iter().find(|i| i.key == credential_key).ok_or_else(ended)?;
     let credential = Versioned { record: credential.parse::<Credential>()?, version: credential.version };
     let current = credential.record.password_hash.clone();
-    if !password::verify_off_thread(req.current_password.expose().to_owned(), current).await {
+    if !password::verify_off_thread(req.current_password.expose().to_owned(), current, &state.hashing).await? {
         return Err(AppError::Denied { kind: "wrong-password", detail: "the current password is wrong".into() });
     }
     check_new(user, req.current_password.expose(), req.new_password.expose())?;
-    let hash = password::hash_off_thread(req.new_password.into_exposed(), state.random.clone()).await?;
+    let hash = password::hash_off_thread(req.new_password.into_exposed(), state.random.clone(), &state.hashing).await?;
     let now = state.now();
     let mut changed = stored;
     changed.end_sessions(now);
@@ -109,7 +108,7 @@ pub async fn handler(
             TxOp::put(session_item(org, &session, 1)?, Condition::NotExists),
             // This session ends too, even within the instant the others are cut off at.
             TxOp::Delete { key: keys::session(org, &principal.session_id), condition: Condition::None },
-            TxOp::Delete { key: keys::login_failures(org, &login), condition: Condition::None },
+            TxOp::Delete { key: counter.failures.clone(), condition: Condition::None },
         ])
         .await?;
     tracing::info!(org = %org, user = %user.id, "password changed by its owner; every other session ended");

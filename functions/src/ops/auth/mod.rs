@@ -1,5 +1,6 @@
 //! Login, token refresh, logout and the caller's own views.
 
+mod attempts;
 pub mod change_password;
 pub mod forgot_password;
 pub mod get_me;
@@ -27,4 +28,8 @@ pub struct TokenResponse {
     /// The user must change their password: until they do (`POST /v1/me/password` with this
     /// access token), every other request answers `403 password-change-required`.
     pub password_change_required: bool,
+    /// Login only: send it back as `device_token` on the next login from this device, which is
+    /// then not held up by failed attempts against the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }

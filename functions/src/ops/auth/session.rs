@@ -29,6 +29,7 @@ pub fn tokens(
         token_type: "Bearer",
         expires_in: ACCESS_TTL_SECS,
         password_change_required: session.password_change_only,
+        device_token: None,
     })
 }
 

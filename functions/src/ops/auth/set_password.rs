@@ -65,7 +65,7 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<SetPasswordR
             .flatten()
             .collect();
     password::check_policy(req.password.expose(), &logins).map_err(|why| AppError::invalid("password", why))?;
-    let hash = password::hash_off_thread(req.password.into_exposed(), state.random.clone()).await?;
+    let hash = password::hash_off_thread(req.password.into_exposed(), state.random.clone(), &state.hashing).await?;
     user.end_sessions(now);
     user.updated_at = now;
     let credential = Credential {

@@ -138,7 +138,7 @@ pub async fn handler(
         guardpost_shared::access::may_waive_password_change(&state, &principal).await?;
     }
     let password_hash = match req.password {
-        Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
+        Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone(), &state.hashing).await?),
         None => None,
     };
     let invite = password_hash.is_none() && user.status == UserStatus::Active;

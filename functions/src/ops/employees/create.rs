@@ -131,7 +131,7 @@ pub async fn handler(
         guardpost_shared::access::may_waive_password_change(&state, &principal).await?;
     }
     let password_hash = match req.password {
-        Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone()).await?),
+        Some(p) => Some(password::hash_off_thread(p.into_exposed(), state.random.clone(), &state.hashing).await?),
         None => None,
     };
     let mut credential = Credential::new(password_hash, employee.created_at);

@@ -112,7 +112,8 @@ pub async fn handler(
             .flatten()
             .collect();
             password::check_policy(typed.expose(), &logins).map_err(|why| AppError::invalid("password", why))?;
-            let hash = password::hash_off_thread(typed.expose().to_owned(), state.random.clone()).await?;
+            let hash =
+                password::hash_off_thread(typed.expose().to_owned(), state.random.clone(), &state.hashing).await?;
             let must_change = req.force_change != Some(false);
             if !must_change {
                 guardpost_shared::access::may_waive_password_change(&state, &principal).await?;
