@@ -52,6 +52,12 @@ pub struct Config {
     /// `GUARDPOST_FILES_BUCKET`: users' files go to this S3 bucket; without it, under
     /// `<data dir>/files`, served by the local server.
     pub files_bucket: Option<String>,
+    /// `GUARDPOST_ADDRESS_ATTEMPTS_BURST` (default 30) and `GUARDPOST_ADDRESS_ATTEMPTS_PER_MINUTE`
+    /// (default 30): the password attempts one client address may make at once and per minute
+    /// after that (docs/SECURITY.md). Raise them where many people log in from behind one
+    /// address (a site's shared connection at shift change).
+    pub address_attempts_burst: u32,
+    pub address_attempts_per_minute: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +122,8 @@ impl Config {
             sms_per_org_per_day: u32::try_from(number("GUARDPOST_SMS_PER_ORG_PER_DAY", 500)?)?,
             early_clock_in_minutes: number("GUARDPOST_EARLY_CLOCK_IN_MINUTES", 60)?,
             files_bucket: get("GUARDPOST_FILES_BUCKET").filter(|b| !b.is_empty()),
+            address_attempts_burst: u32::try_from(number("GUARDPOST_ADDRESS_ATTEMPTS_BURST", 30)?)?,
+            address_attempts_per_minute: u32::try_from(number("GUARDPOST_ADDRESS_ATTEMPTS_PER_MINUTE", 30)?)?,
         })
     }
 }
@@ -145,7 +153,12 @@ pub async fn build_state_with(config: &Config, signing: Signing) -> anyhow::Resu
         Signing::Ephemeral => random.bytes(64),
         Signing::Configured => signing_key(config, random.as_ref()).await?,
     };
-    let settings = Settings { early_clock_in_minutes: config.early_clock_in_minutes, ..Settings::default() };
+    let settings = Settings {
+        early_clock_in_minutes: config.early_clock_in_minutes,
+        address_attempts_burst: config.address_attempts_burst,
+        address_attempts_per_minute: config.address_attempts_per_minute,
+        ..Settings::default()
+    };
     let files = file_store(config, &secret, clock.clone()).await?;
     Ok(AppState {
         store,
@@ -173,13 +186,21 @@ async fn file_store(config: &Config, secret: &[u8], clock: Arc<dyn Clock>) -> an
     }
 }
 
+/// The AWS configuration (region, credentials, HTTP client), loaded once per process and shared
+/// by every client built from it.
+#[cfg(feature = "aws")]
+pub async fn aws_shared() -> &'static aws_config::SdkConfig {
+    static AWS: tokio::sync::OnceCell<aws_config::SdkConfig> = tokio::sync::OnceCell::const_new();
+    AWS.get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load()).await
+}
+
 #[cfg(feature = "aws")]
 async fn s3_files(bucket: &str) -> anyhow::Result<Arc<dyn FileStore>> {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let shared = aws_shared().await;
     // An emulator behind AWS_ENDPOINT_URL(_S3) serves buckets by path, not by host name.
     let emulated =
         ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"].iter().any(|v| std::env::var(v).is_ok_and(|e| !e.is_empty()));
-    let s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(emulated).build();
+    let s3 = aws_sdk_s3::config::Builder::from(shared).force_path_style(emulated).build();
     Ok(Arc::new(guardpost_shared::files::s3::S3Files::new(aws_sdk_s3::Client::from_conf(s3), bucket)))
 }
 
@@ -204,8 +225,7 @@ async fn signing_key(config: &Config, random: &dyn Random) -> anyhow::Result<Vec
 
 #[cfg(feature = "aws")]
 async fn secret_from_aws(arn: &str) -> anyhow::Result<Vec<u8>> {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-    let output = aws_sdk_secretsmanager::Client::new(&shared)
+    let output = aws_sdk_secretsmanager::Client::new(aws_shared().await)
         .get_secret_value()
         .secret_id(arn)
         .send()
@@ -247,13 +267,13 @@ pub async fn build_notifier(config: &Config, state: &AppState) -> anyhow::Result
 #[cfg(feature = "aws")]
 async fn aws_senders(config: &Config) -> anyhow::Result<(Arc<dyn Mailer>, Arc<dyn SmsSender>)> {
     use guardpost_shared::notify::aws::{SesMailer, SnsSms};
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let shared = aws_shared().await;
     let ses = SesMailer::new(
-        aws_sdk_sesv2::Client::new(&shared),
+        aws_sdk_sesv2::Client::new(shared),
         config.email_from.clone(),
         config.ses_configuration_set.clone(),
     );
-    Ok((Arc::new(ses), Arc::new(SnsSms::new(aws_sdk_sns::Client::new(&shared)))))
+    Ok((Arc::new(ses), Arc::new(SnsSms::new(aws_sdk_sns::Client::new(shared)))))
 }
 
 #[cfg(not(feature = "aws"))]
@@ -274,9 +294,9 @@ pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Resul
 
 #[cfg(feature = "aws")]
 async fn dynamo(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
-    use guardpost_shared::store::dynamo::{DynamoStore, client_from_env};
+    use guardpost_shared::store::dynamo::{DynamoStore, client};
     let table = config.table.clone().context("GUARDPOST_TABLE is not set")?;
-    Ok(Arc::new(DynamoStore::new(client_from_env().await, table, clock)))
+    Ok(Arc::new(DynamoStore::new(client(aws_shared().await), table, clock)))
 }
 
 #[cfg(not(feature = "aws"))]

@@ -185,6 +185,7 @@ conformance!(
     partitions_isolated,
     invalid_requests;
     isolated: concurrent_writers_one_wins,
+    concurrent_transactions_are_each_all_or_nothing,
 );
 
 // ---- helpers ----
@@ -478,6 +479,49 @@ async fn concurrent_writers_one_wins(store: DynStore, _clock: Arc<ManualClock>) 
     let own: Vec<String> = sks(&store, Query::table("T#c").prefix("OWN#")).await;
     let expected: Vec<String> = winners.iter().filter(|n| *n % 2 == 1).map(|n| format!("OWN#{n}")).collect();
     assert_eq!(own, expected);
+}
+
+/// Many writers at once, some bound to fail, some racing for one item: each transaction is
+/// applied whole or not at all, whatever it was committed next to (SQLite commits concurrent
+/// writes in groups).
+async fn concurrent_transactions_are_each_all_or_nothing(store: DynStore, _clock: Arc<ManualClock>) {
+    store.put(item("T#g", "SHARED"), Condition::None).await.unwrap();
+    let mut writers = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        let store = Arc::clone(&store);
+        writers.spawn(async move {
+            let mine = TxOp::put(item("T#g", &format!("W#{n:02}")), Condition::NotExists);
+            let other = match n % 3 {
+                // Bound to fail: the item it checks does not exist.
+                0 => TxOp::Check { key: Key::new("T#g", "MISSING"), condition: Condition::Exists },
+                // Racing: only one moves the shared item from version 1.
+                1 => TxOp::put(with_version(item("T#g", "SHARED"), 2), Condition::VersionIs(1)),
+                // Free to succeed.
+                _ => TxOp::put(item("T#g", &format!("X#{n:02}")), Condition::NotExists),
+            };
+            (n, store.transact(vec![mine, other]).await)
+        });
+    }
+    let mut written = BTreeSet::new();
+    while let Some(joined) = writers.join_next().await {
+        match joined.unwrap() {
+            (n, Ok(())) => {
+                assert_ne!(n % 3, 0, "writer {n} cannot succeed");
+                written.insert(n);
+            }
+            (n, Err(StoreError::TransactionCanceled { failed })) => assert_eq!(failed, [1], "writer {n}"),
+            (n, Err(StoreError::Conflict)) => assert_eq!(n % 3, 1, "only racers may conflict"),
+            (n, Err(other)) => panic!("writer {n} failed with {other:?}"),
+        }
+    }
+    assert!(written.iter().all(|n| n % 3 != 0));
+    assert_eq!(written.iter().filter(|n| *n % 3 == 2).count(), 20, "every free writer succeeded");
+    assert_eq!(written.iter().filter(|n| *n % 3 == 1).count(), 1, "one racer won: {written:?}");
+    let stored: BTreeSet<String> = sks(&store, Query::table("T#g").prefix("W#")).await.into_iter().collect();
+    let expected: BTreeSet<String> = written.iter().map(|n| format!("W#{n:02}")).collect();
+    assert_eq!(stored, expected, "exactly the successful writers' items are stored");
+    let extra: Vec<String> = sks(&store, Query::table("T#g").prefix("X#")).await;
+    assert_eq!(extra.len(), 20);
 }
 
 // ---- cases: queries ----

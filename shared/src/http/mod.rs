@@ -9,7 +9,7 @@ pub mod problem;
 pub mod query;
 pub mod respond;
 
-pub use auth::{ClientInfo, ClientIp, PasswordChanger};
+pub use auth::{ClientInfo, ClientIp, PasswordChanger, bearer_of};
 pub use json::{Body, OptionalBody, present};
 pub use page::{PageParams, Paged, page_in_memory};
 pub use problem::Problem;

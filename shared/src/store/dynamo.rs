@@ -25,7 +25,7 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 
-use super::sqlite::{Position, check_item, check_key, check_op, check_range, cursor_at, cursor_position};
+use super::rules::{Position, check_item, check_key, check_op, check_range, cursor_at, cursor_position};
 use super::{
     Condition, Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store, StoreError, StoreResult,
     TxOp, validate_batch, validate_transaction,
@@ -68,6 +68,11 @@ impl DynamoStore {
     fn now(&self) -> i64 {
         self.clock.now().timestamp()
     }
+}
+
+/// A client from an AWS configuration already loaded (and shared with other clients).
+pub fn client(config: &aws_config::SdkConfig) -> Client {
+    Client::new(config)
 }
 
 /// A client configured from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials

@@ -15,6 +15,7 @@ pub mod counting;
 mod cursor;
 #[cfg(feature = "aws")]
 pub mod dynamo;
+mod rules;
 pub mod sqlite;
 
 use async_trait::async_trait;

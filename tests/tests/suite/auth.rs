@@ -12,6 +12,7 @@ on_both_stores!(
     ten_failures_lock_a_login_for_fifteen_minutes,
     refresh_rotates_and_a_reused_token_ends_the_session,
     logout_ends_the_session_on_the_next_request,
+    logout_with_only_the_access_token_ends_its_session,
     access_tokens_expire_after_fifteen_minutes,
     bootstrap_runs_once_per_organisation,
     parallel_guesses_are_all_counted_against_the_lockout,
@@ -132,6 +133,25 @@ async fn logout_ends_the_session_on_the_next_request(backend: Backend) {
     let after = app.get("/v1/me", &session.access_token).await.expect(401);
     assert_eq!(after.problem_type(), "unauthenticated");
     app.get("/v1/me", &other.access_token).await.expect(200);
+}
+
+/// A portal's "Log out" button sends the bearer token and no body (issue 10, point 8).
+async fn logout_with_only_the_access_token_ends_its_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let session = app.admin().await;
+    let other = app.admin().await;
+    app.call(Method::POST, "/v1/auth/logout", Some(&session.access_token), None).await.expect(204);
+    app.get("/v1/me", &session.access_token).await.expect(401);
+    // Its refresh token is dead too, and the other session lives on.
+    app.call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": session.refresh_token})))
+        .await
+        .expect(401);
+    app.get("/v1/me", &other.access_token).await.expect(200);
+    // Logging out again is harmless; no token, or a forged one, is refused.
+    app.call(Method::POST, "/v1/auth/logout", Some(&session.access_token), None).await.expect(204);
+    let none = app.call(Method::POST, "/v1/auth/logout", None, None).await.expect(401);
+    assert_eq!(none.problem_type(), "unauthenticated");
+    app.call(Method::POST, "/v1/auth/logout", Some("not.a.token"), None).await.expect(401);
 }
 
 async fn access_tokens_expire_after_fifteen_minutes(backend: Backend) {

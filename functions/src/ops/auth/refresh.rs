@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use guardpost_shared::auth::RefreshToken;
+use guardpost_shared::domain::{OrgSlug, SessionId};
 use guardpost_shared::http::{Body, Problem};
 use guardpost_shared::records::session::Session;
 use guardpost_shared::records::user::User;
@@ -52,7 +53,7 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshReque
     }
     let presented = token.hash();
     if session.previous_hashes.contains(&presented) {
-        revoke(&state, &token, session, version, "refresh token reused").await?;
+        revoke(&state, &token.org, &token.session, session, version, "refresh token reused").await?;
         tracing::warn!(org = %token.org, session = %token.session, "refresh token reuse: session revoked");
         return Err(AppError::Unauthenticated("this refresh token was already used; the session has been ended"));
     }
@@ -78,7 +79,7 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshReque
             if let Some(now) = get::<Session>(state.store.as_ref(), &keys::session(&token.org, &token.session)).await?
                 && now.record.previous_hashes.contains(&presented)
             {
-                revoke(&state, &token, now.record, now.version, "refresh token reused").await?;
+                revoke(&state, &token.org, &token.session, now.record, now.version, "refresh token reused").await?;
             }
             Err(invalid())
         }
@@ -89,21 +90,22 @@ pub async fn handler(State(state): State<AppState>, Body(req): Body<RefreshReque
 /// Ends a session (reuse detected, or logout).
 pub(super) async fn revoke(
     state: &AppState,
-    token: &RefreshToken,
+    org: &OrgSlug,
+    session_id: &SessionId,
     mut session: Session,
     version: u64,
     reason: &str,
 ) -> AppResult<()> {
     session.revoked_at = Some(state.now());
     session.revoked_reason = Some(reason.to_owned());
-    match state.store.put(session_item(&token.org, &session, version + 1)?, Condition::VersionIs(version)).await {
+    match state.store.put(session_item(org, &session, version + 1)?, Condition::VersionIs(version)).await {
         // A concurrent writer changed the session: read it again and retry once.
         Err(StoreError::ConditionFailed) => {
-            if let Some(v) = get::<Session>(state.store.as_ref(), &keys::session(&token.org, &token.session)).await? {
+            if let Some(v) = get::<Session>(state.store.as_ref(), &keys::session(org, session_id)).await? {
                 let mut s = v.record;
                 s.revoked_at = Some(state.now());
                 s.revoked_reason = Some(reason.to_owned());
-                state.store.put(session_item(&token.org, &s, v.version + 1)?, Condition::VersionIs(v.version)).await?;
+                state.store.put(session_item(org, &s, v.version + 1)?, Condition::VersionIs(v.version)).await?;
             }
             Ok(())
         }

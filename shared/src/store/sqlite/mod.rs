@@ -1,0 +1,207 @@
+//! The store port on an embedded SQLite file, for the single-process server.
+//!
+//! One table mirrors the DynamoDB item layout; two partial indexes play the GSIs. SQLite
+//! compares TEXT with memcmp, i.e. by UTF-8 bytes, exactly as DynamoDB orders string keys, so
+//! both adapters return items in the same order.
+//!
+//! In WAL mode readers never wait for the writer nor for each other: reads run on a pool of
+//! read connections on tokio's blocking pool, each seeing the last commit. Writes go to one
+//! writer thread that commits them in groups ([`write`]): one fsync covers every write waiting,
+//! and a caller hears back only once its write is on disk.
+
+mod read;
+mod write;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use self::read::{QueryPlan, read_item};
+use self::write::Writer;
+use super::rules::{check_key, check_op};
+use super::{
+    Condition, Item, Key, Page, Query, Store, StoreError, StoreResult, TxOp, validate_batch, validate_transaction,
+};
+use crate::clock::Clock;
+
+/// How long a writer waits for another process holding the write lock (e.g. a CLI command
+/// run next to the server) before the call fails with `Conflict`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Idle read connections kept open; more are opened when more reads run at once.
+const IDLE_READERS: usize = 16;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    gsi1pk TEXT,
+    gsi1sk TEXT,
+    gsi2pk TEXT,
+    gsi2sk TEXT,
+    expires_at INTEGER,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL;
+";
+
+const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, expires_at, version, kind, data";
+
+/// Rows that have not expired at `:now`.
+const VISIBLE: &str = "(expires_at IS NULL OR expires_at > :now)";
+
+pub struct SqliteStore {
+    readers: Arc<Readers>,
+    writer: Writer,
+    clock: Arc<dyn Clock>,
+}
+
+/// The read connections not in use, and where to open more.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn take(&self) -> StoreResult<Connection> {
+        if let Some(conn) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop() {
+            return Ok(conn);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(db_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its schema.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let conn =
+            Connection::open(path).with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        configure(&conn).context("cannot configure the SQLite database")?;
+        conn.execute_batch(SCHEMA).context("cannot create the SQLite schema")?;
+        let writer = Writer::start(conn).context("cannot start the SQLite writer")?;
+        let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) });
+        Ok(Self { readers, writer, clock })
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    /// Runs `f` on a read connection on the blocking pool, with the clock read once per call
+    /// so every filter of one call sees the same instant.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, i64) -> StoreResult<T> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        let now = self.now();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take()?;
+            let result = f(&conn, now);
+            readers.give_back(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(anyhow!("the SQLite task did not complete: {e}")))?
+    }
+}
+
+fn configure(conn: &Connection) -> anyhow::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!("the database refused WAL mode (journal_mode is {mode})");
+    }
+    // FULL syncs the WAL on every commit: an acknowledged write survives a power cut, as it
+    // does on DynamoDB.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        check_key(key)?;
+        let key = key.clone();
+        self.read(move |conn, now| read_item(conn, &key, now)).await
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        validate_batch(keys)?;
+        keys.iter().try_for_each(check_key)?;
+        // DynamoDB rejects duplicate keys; here they simply collapse to one result.
+        let keys: BTreeSet<Key> = keys.iter().cloned().collect();
+        self.read(move |conn, now| {
+            let mut found = Vec::with_capacity(keys.len());
+            for key in &keys {
+                found.extend(read_item(conn, key, now)?);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
+        self.write_one(TxOp::Put { item, condition }).await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> StoreResult<()> {
+        self.write_one(TxOp::Delete { key: key.clone(), condition }).await
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
+        validate_transaction(&ops)?;
+        ops.iter().try_for_each(check_op)?;
+        self.writer.write(ops, self.now()).await
+    }
+
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        let plan = QueryPlan::new(query)?;
+        self.read(move |conn, now| plan.run(conn, now)).await
+    }
+}
+
+impl SqliteStore {
+    /// A single conditional write is a transaction of one whose failure reads as a plain
+    /// condition failure.
+    async fn write_one(&self, op: TxOp) -> StoreResult<()> {
+        check_op(&op)?;
+        match self.writer.write(vec![op], self.now()).await {
+            Err(StoreError::TransactionCanceled { .. }) => Err(StoreError::ConditionFailed),
+            other => other,
+        }
+    }
+}
+
+/// A busy database means another process holds the write lock past the busy timeout: the
+/// caller may retry, as after a DynamoDB transaction conflict.
+fn db_err(error: rusqlite::Error) -> StoreError {
+    if is_busy(&error) {
+        return StoreError::Conflict;
+    }
+    StoreError::Unavailable(anyhow::Error::new(error).context("SQLite call failed"))
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(error.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}

@@ -1,0 +1,111 @@
+//! The cold-start program: starts a function binary, serves it one event through a Lambda
+//! Runtime API on loopback and times exec to posted answer, many times, for a hello-world
+//! `lambda_http` binary and for `guardpost-lambda` with a few operations against DynamoDB
+//! Local; then serves 1,000 events to one warm instance and compares its memory with a cold
+//! one's. `tests/coldstart.sh` builds the binaries and starts DynamoDB Local.
+//!
+//! ```text
+//! coldstart --hello target/lambda/hello-lambda --lambda target/lambda/guardpost-lambda \
+//!           --cli target/lambda/guardpost --events events --dynamodb http://127.0.0.1:8055 --runs 50
+//! ```
+
+mod function;
+mod runtime;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::function::Function;
+
+struct Args {
+    hello: PathBuf,
+    lambda: PathBuf,
+    cli: PathBuf,
+    events: PathBuf,
+    dynamodb: String,
+    runs: usize,
+    warm: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        hello: "target/lambda/hello-lambda".into(),
+        lambda: "target/lambda/guardpost-lambda".into(),
+        cli: "target/lambda/guardpost".into(),
+        events: "events".into(),
+        dynamodb: "http://127.0.0.1:8055".into(),
+        runs: 50,
+        warm: 1000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--hello" => args.hello = value.into(),
+            "--lambda" => args.lambda = value.into(),
+            "--cli" => args.cli = value.into(),
+            "--events" => args.events = value.into(),
+            "--dynamodb" => args.dynamodb = value,
+            "--runs" => args.runs = value.parse()?,
+            "--warm" => args.warm = value.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let runtime = runtime::Runtime::start().await?;
+    let function = Function::prepare(&args, &runtime).await?;
+    let cases = function.cases();
+    let mut timings: Vec<Vec<Duration>> = vec![Vec::with_capacity(args.runs); cases.len()];
+    let mut peaks: Vec<u64> = vec![0; cases.len()];
+    // Round robin, so that whatever else the machine does falls on every case alike.
+    for _ in 0..args.runs {
+        for (n, case) in cases.iter().enumerate() {
+            let (took, peak_kib) = function.cold(case).await.with_context(|| format!("case {}", case.name))?;
+            timings[n].push(took);
+            peaks[n] = peaks[n].max(peak_kib);
+        }
+    }
+    println!("cold start, exec to posted answer, {} runs each (interleaved):", args.runs);
+    let hello_median = median(&mut timings[0].clone());
+    for (n, case) in cases.iter().enumerate() {
+        let mut t = timings[n].clone();
+        let med = median(&mut t);
+        println!(
+            "  {:<34} median {:>6.2} ms  p90 {:>6.2} ms  min {:>6.2} ms  ratio {:>4.2}x  peak RSS {:>5.1} MiB",
+            case.name,
+            ms(med),
+            ms(t[(t.len() * 9 / 10).min(t.len() - 1)]),
+            ms(t[0]),
+            med.as_secs_f64() / hello_median.as_secs_f64(),
+            peaks[n] as f64 / 1024.0,
+        );
+    }
+    let (first, after) = function.warm(&cases[2], args.warm).await?;
+    println!(
+        "warm: {} one instance, RSS after the 1st answer {:.1} MiB, after {} answers {:.1} MiB",
+        cases[2].name,
+        first as f64 / 1024.0,
+        args.warm,
+        after as f64 / 1024.0
+    );
+    for (label, path) in [("hello-lambda", &args.hello), ("guardpost-lambda", &args.lambda)] {
+        println!("binary {label}: {:.1} MB", std::fs::metadata(path)?.len() as f64 / 1e6);
+    }
+    Ok(())
+}
+
+fn median(t: &mut [Duration]) -> Duration {
+    t.sort_unstable();
+    t[t.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
