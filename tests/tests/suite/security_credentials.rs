@@ -17,6 +17,7 @@ on_both_stores!(
     failures_count_against_the_account_whichever_login_is_typed,
     a_device_that_logged_in_before_is_not_held_up_and_delays_grow,
     spraying_one_password_from_one_address_runs_dry,
+    a_shift_change_behind_one_address_logs_everyone_in,
 );
 
 async fn a_password_set_for_someone_is_changed_at_first_login(backend: Backend) {
@@ -230,6 +231,21 @@ async fn spraying_one_password_from_one_address_runs_dry(backend: Backend) {
     assert_eq!(dry.headers["retry-after"].to_str().unwrap(), "2", "one attempt every 2 seconds after the burst");
     app.advance(Duration::seconds(2));
     app.login_as("acme", "person30", "Summer2026!").await.expect(401);
+}
+
+/// Twenty guards behind a site's one connection log in at the same moment: they race for the
+/// address's bucket, and every one of them gets in (before, the races lost were refused as if
+/// the address were attacking).
+async fn a_shift_change_behind_one_address_logs_everyone_in(backend: Backend) {
+    let app = TestApp::spawn_with(backend, guardpost_shared::Settings::default()).await;
+    let admin = app.admin().await.access_token;
+    let logins: Vec<String> = (0..20).map(|n| format!("shift{n}")).collect();
+    for (n, login) in logins.iter().enumerate() {
+        app.create_employee(&admin, &format!("S-{n}"), login, PASSWORD).await;
+    }
+    let answers = futures::future::join_all(logins.iter().map(|l| app.login_as("acme", l, PASSWORD))).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
 
 /// Peak resident memory of this process (nextest runs each test in its own process).

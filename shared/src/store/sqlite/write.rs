@@ -14,15 +14,15 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use super::read::decode_version;
-use super::{COLUMNS, VISIBLE, db_err, is_busy};
-use crate::store::{Condition, IndexKey, Item, Key, StoreError, StoreResult, TxOp};
+use super::{db_err, is_busy};
+use crate::store::{Condition, IndexKey, Key, StoreError, StoreResult, TxOp};
 
 /// Most writes committed together.
 const MAX_GROUP: usize = 256;
 
 /// One caller's write: its operations, all or nothing, and where to send the outcome.
 struct Job {
-    ops: Vec<TxOp>,
+    ops: Vec<Prepared>,
     now: i64,
     reply: oneshot::Sender<StoreResult<()>>,
 }
@@ -39,8 +39,10 @@ impl Writer {
         Ok(Self { queue })
     }
 
-    /// Applies `ops` all or nothing, once committed to disk.
+    /// Applies `ops` all or nothing, once committed to disk. Items are encoded here, on the
+    /// caller's thread: the writer thread only runs SQL.
     pub(super) async fn write(&self, ops: Vec<TxOp>, now: i64) -> StoreResult<()> {
+        let ops = ops.into_iter().map(Prepared::new).collect::<StoreResult<Vec<_>>>()?;
         let (reply, outcome) = oneshot::channel();
         self.queue.send(Job { ops, now, reply }).map_err(|_| gone())?;
         outcome.await.map_err(|_| gone())?
@@ -113,7 +115,7 @@ fn write_one(tx: &mut Transaction<'_>, job: &Job) -> StoreResult<()> {
         .ops
         .iter()
         .enumerate()
-        .map(|(position, op)| Ok((position, holds(condition_of(op), current_version(&savepoint, op.key(), job.now)?))))
+        .map(|(position, op)| Ok((position, holds(op.condition, current_version(&savepoint, &op.key, job.now)?))))
         .collect::<StoreResult<Vec<_>>>()?
         .into_iter()
         .filter(|(_, held)| !held)
@@ -129,12 +131,6 @@ fn write_one(tx: &mut Transaction<'_>, job: &Job) -> StoreResult<()> {
     savepoint.commit().map_err(db_err)
 }
 
-fn condition_of(op: &TxOp) -> Condition {
-    match op {
-        TxOp::Put { condition, .. } | TxOp::Delete { condition, .. } | TxOp::Check { condition, .. } => *condition,
-    }
-}
-
 /// Whether `condition` holds for an item whose visible version is `current` (`None`: absent
 /// or expired).
 fn holds(condition: Condition, current: Option<u64>) -> bool {
@@ -146,10 +142,62 @@ fn holds(condition: Condition, current: Option<u64>) -> bool {
     }
 }
 
+/// An operation ready for SQL: the item's data already encoded.
+struct Prepared {
+    key: Key,
+    condition: Condition,
+    write: Write,
+}
+
+enum Write {
+    Put(Row),
+    Delete,
+    Check,
+}
+
+/// The columns of a stored item but its key.
+struct Row {
+    gsi1: Option<IndexKey>,
+    gsi2: Option<IndexKey>,
+    expires_at: Option<i64>,
+    version: i64,
+    kind: String,
+    data: String,
+}
+
+impl Prepared {
+    fn new(op: TxOp) -> StoreResult<Self> {
+        Ok(match op {
+            TxOp::Put { item, condition } => {
+                let version = i64::try_from(item.version)
+                    .map_err(|_| StoreError::Invalid(format!("version {} is too large", item.version)))?;
+                let data = serde_json::to_string(&item.data)
+                    .map_err(|e| StoreError::Invalid(format!("item data cannot be encoded: {e}")))?;
+                let row = Row {
+                    gsi1: item.gsi1,
+                    gsi2: item.gsi2,
+                    expires_at: item.expires_at,
+                    version,
+                    kind: item.kind,
+                    data,
+                };
+                Self { key: item.key, condition, write: Write::Put(row) }
+            }
+            TxOp::Delete { key, condition } => Self { key, condition, write: Write::Delete },
+            TxOp::Check { key, condition } => Self { key, condition, write: Write::Check },
+        })
+    }
+}
+
+const CURRENT_VERSION: &str =
+    "SELECT version FROM items WHERE pk = :pk AND sk = :sk AND (expires_at IS NULL OR expires_at > :now)";
+const INSERT: &str = "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, expires_at, version, kind, data) \
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const DELETE: &str = "DELETE FROM items WHERE pk = ?1 AND sk = ?2";
+
 fn current_version(tx: &Connection, key: &Key, now: i64) -> StoreResult<Option<u64>> {
-    let sql = format!("SELECT version FROM items WHERE pk = :pk AND sk = :sk AND {VISIBLE}");
     let version: Option<i64> = tx
-        .prepare_cached(&sql)
+        .prepare_cached(CURRENT_VERSION)
         .and_then(|mut stmt| {
             stmt.query_row(rusqlite::named_params! {":pk": key.pk, ":sk": key.sk, ":now": now}, |row| row.get(0))
                 .optional()
@@ -158,39 +206,29 @@ fn current_version(tx: &Connection, key: &Key, now: i64) -> StoreResult<Option<u
     version.map(|v| decode_version(key, v)).transpose()
 }
 
-fn apply(tx: &Connection, op: &TxOp) -> StoreResult<()> {
-    match op {
-        TxOp::Put { item, .. } => insert(tx, item),
-        TxOp::Delete { key, .. } => remove(tx, key),
-        TxOp::Check { .. } => Ok(()),
-    }
-}
-
-fn insert(tx: &Connection, item: &Item) -> StoreResult<()> {
-    let version = i64::try_from(item.version)
-        .map_err(|_| StoreError::Invalid(format!("version {} is too large", item.version)))?;
-    let data = serde_json::to_string(&item.data)
-        .map_err(|e| StoreError::Invalid(format!("item data cannot be encoded: {e}")))?;
-    let sql = format!("INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    let (gsi1pk, gsi1sk) = split_index_key(item.gsi1.as_ref());
-    let (gsi2pk, gsi2sk) = split_index_key(item.gsi2.as_ref());
-    tx.prepare_cached(&sql)
-        .and_then(|mut stmt| {
+fn apply(tx: &Connection, op: &Prepared) -> StoreResult<()> {
+    let key = &op.key;
+    let done = match &op.write {
+        Write::Put(row) => tx.prepare_cached(INSERT).and_then(|mut stmt| {
+            let (gsi1pk, gsi1sk) = split_index_key(row.gsi1.as_ref());
+            let (gsi2pk, gsi2sk) = split_index_key(row.gsi2.as_ref());
             stmt.execute(rusqlite::params![
-                item.key.pk,
-                item.key.sk,
+                key.pk,
+                key.sk,
                 gsi1pk,
                 gsi1sk,
                 gsi2pk,
                 gsi2sk,
-                item.expires_at,
-                version,
-                item.kind,
-                data,
+                row.expires_at,
+                row.version,
+                row.kind,
+                row.data,
             ])
-        })
-        .map_err(db_err)?;
-    Ok(())
+        }),
+        Write::Delete => tx.prepare_cached(DELETE).and_then(|mut stmt| stmt.execute(rusqlite::params![key.pk, key.sk])),
+        Write::Check => Ok(0),
+    };
+    done.map(drop).map_err(db_err)
 }
 
 fn split_index_key(key: Option<&IndexKey>) -> (Option<&str>, Option<&str>) {
@@ -198,11 +236,4 @@ fn split_index_key(key: Option<&IndexKey>) -> (Option<&str>, Option<&str>) {
         Some(k) => (Some(k.pk.as_str()), Some(k.sk.as_str())),
         None => (None, None),
     }
-}
-
-fn remove(tx: &Connection, key: &Key) -> StoreResult<()> {
-    tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-        .and_then(|mut stmt| stmt.execute(rusqlite::params![key.pk, key.sk]))
-        .map_err(db_err)?;
-    Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! load --url http://127.0.0.1:8080 --org demo --password-file .guardpost/demo-admin-password \
-//!      --rate 1600 --seconds 60 [--reads me-sites,sites] [--no-idempotency-keys] [--server-pid PID]
+//!      --rate 1600 --seconds 60 [--guards 1000] [--sites 20] [--reads me-sites,sites]
+//!      [--no-idempotency-keys] [--unplanned] [--server-pid PID]
 //! ```
 //!
 //! Requests are sent on a fixed schedule whatever the answers (open loop), and each latency is
@@ -33,6 +34,8 @@ pub struct Args {
     /// Every fourth request is a read; reads take these in turn.
     pub reads: Vec<drive::Read>,
     pub idempotency_keys: bool,
+    /// No shifts scheduled: every clock-in makes an unplanned shift and alerts the managers.
+    pub unplanned: bool,
     pub server_pid: Option<u32>,
 }
 
@@ -48,12 +51,17 @@ fn parse_args() -> anyhow::Result<Args> {
         sites: 20,
         reads: vec![drive::Read::MySites],
         idempotency_keys: true,
+        unplanned: false,
         server_pid: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--no-idempotency-keys" {
             args.idempotency_keys = false;
+            continue;
+        }
+        if flag == "--unplanned" {
+            args.unplanned = true;
             continue;
         }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -91,9 +99,10 @@ async fn main() -> anyhow::Result<()> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(1024).timeout(Duration::from_secs(30)).build()?;
     let world = setup::World::make(&http, &args).await?;
     println!(
-        "set up: {} guards at {} sites; {} req/s for {} s, 3 writes to 1 read ({}), idempotency keys {}",
+        "set up: {} guards at {} sites ({}); {} req/s for {} s, 3 writes to 1 read ({}), idempotency keys {}",
         world.guards.len(),
         world.sites.len(),
+        if args.unplanned { "no shifts: every clock-in unplanned" } else { "each on an 8-hour shift" },
         args.rate,
         args.seconds,
         args.reads.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "),
