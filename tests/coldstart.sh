@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-50}
 
-cargo build --quiet --profile lambda -p guardpost-lambda -p guardpost-hello-lambda -p guardpost --bin guardpost
+cargo build --quiet --profile lambda -p guardpost-lambda -p guardpost-hello-lambda -p guardpost \
+  --bin guardpost-lambda --bin hello-lambda --bin guardpost
 cargo build --quiet --release -p guardpost-bench --bin coldstart
 
 ENDPOINT=${GUARDPOST_TEST_DDBLOCAL_ENDPOINT:-}

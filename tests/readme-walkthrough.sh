@@ -6,8 +6,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-cargo build -q -p guardpost --bin guardpost
-BIN="$ROOT/target/debug/guardpost"
+cargo build -q --release -p guardpost --bin guardpost
+BIN="$ROOT/target/release/guardpost"
 
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -189,14 +189,18 @@ async fn file_store(config: &Config, secret: &[u8], clock: Arc<dyn Clock>) -> an
 /// The AWS configuration (region, credentials, HTTP client), loaded once per process and shared
 /// by every client built from it.
 #[cfg(feature = "aws")]
-pub async fn aws_shared() -> &'static aws_config::SdkConfig {
+pub async fn aws_shared() -> anyhow::Result<&'static aws_config::SdkConfig> {
     static AWS: tokio::sync::OnceCell<aws_config::SdkConfig> = tokio::sync::OnceCell::const_new();
-    AWS.get_or_init(|| aws_config::defaults(aws_config::BehaviorVersion::latest()).load()).await
+    AWS.get_or_try_init(|| async {
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        anyhow::Ok(crate::aws_http::with_compiled_in_roots(loader)?.load().await)
+    })
+    .await
 }
 
 #[cfg(feature = "aws")]
 async fn s3_files(bucket: &str) -> anyhow::Result<Arc<dyn FileStore>> {
-    let shared = aws_shared().await;
+    let shared = aws_shared().await?;
     // An emulator behind AWS_ENDPOINT_URL(_S3) serves buckets by path, not by host name.
     let emulated =
         ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"].iter().any(|v| std::env::var(v).is_ok_and(|e| !e.is_empty()));
@@ -225,7 +229,7 @@ async fn signing_key(config: &Config, random: &dyn Random) -> anyhow::Result<Vec
 
 #[cfg(feature = "aws")]
 async fn secret_from_aws(arn: &str) -> anyhow::Result<Vec<u8>> {
-    let output = aws_sdk_secretsmanager::Client::new(aws_shared().await)
+    let output = aws_sdk_secretsmanager::Client::new(aws_shared().await?)
         .get_secret_value()
         .secret_id(arn)
         .send()
@@ -267,7 +271,7 @@ pub async fn build_notifier(config: &Config, state: &AppState) -> anyhow::Result
 #[cfg(feature = "aws")]
 async fn aws_senders(config: &Config) -> anyhow::Result<(Arc<dyn Mailer>, Arc<dyn SmsSender>)> {
     use guardpost_shared::notify::aws::{SesMailer, SnsSms};
-    let shared = aws_shared().await;
+    let shared = aws_shared().await?;
     let ses = SesMailer::new(
         aws_sdk_sesv2::Client::new(shared),
         config.email_from.clone(),
@@ -295,8 +299,17 @@ pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Resul
 #[cfg(feature = "aws")]
 async fn dynamo(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Store>> {
     use guardpost_shared::store::dynamo::{DynamoStore, client};
+    use guardpost_shared::store::lazy::LazyStore;
     let table = config.table.clone().context("GUARDPOST_TABLE is not set")?;
-    Ok(Arc::new(DynamoStore::new(client(aws_shared().await), table, clock)))
+    // Opened on first use: a function that never touches the table (health) never loads the
+    // AWS configuration.
+    Ok(Arc::new(LazyStore::new(move || {
+        let (table, clock) = (table.clone(), clock.clone());
+        Box::pin(async move {
+            let store: Arc<dyn Store> = Arc::new(DynamoStore::new(client(aws_shared().await?), table, clock));
+            Ok(store)
+        })
+    })))
 }
 
 #[cfg(not(feature = "aws"))]

@@ -3,6 +3,8 @@
 //! shared by the `guardpost` CLI and the Lambda entry point.
 
 pub mod app;
+#[cfg(feature = "aws")]
+pub mod aws_http;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

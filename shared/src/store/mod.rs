@@ -15,6 +15,7 @@ pub mod counting;
 mod cursor;
 #[cfg(feature = "aws")]
 pub mod dynamo;
+pub mod lazy;
 mod rules;
 pub mod sqlite;
 

@@ -20,8 +20,7 @@ pub struct Case {
     event: String,
 }
 
-pub struct Function<'a> {
-    runtime: &'a Runtime,
+pub struct Function {
     hello: PathBuf,
     lambda: PathBuf,
     events: PathBuf,
@@ -33,14 +32,13 @@ pub struct Function<'a> {
 
 const PASSWORD: &str = "cold-start-bench-password-1";
 
-impl<'a> Function<'a> {
+impl Function {
     /// A fresh table with the demo organisation, a region, a site the administrator is
     /// assigned to, and the administrator's access token, all made through the binaries.
-    pub async fn prepare(args: &Args, runtime: &'a Runtime) -> anyhow::Result<Self> {
+    pub async fn prepare(args: &Args) -> anyhow::Result<Self> {
         let table =
             format!("coldstart-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
         let env: Vec<(String, String)> = [
-            ("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string()),
             ("AWS_LAMBDA_FUNCTION_NAME", "bench".into()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
@@ -75,7 +73,6 @@ impl<'a> Function<'a> {
             }
         }
         let mut me = Self {
-            runtime,
             hello: args.hello.clone(),
             lambda: args.lambda.clone(),
             events: args.events.clone(),
@@ -86,7 +83,7 @@ impl<'a> Function<'a> {
         };
         let login = me.call("login", &[("REPLACE_WITH_PASSWORD", PASSWORD)]).await?;
         me.token = login["access_token"].as_str().context("no access token")?.to_owned();
-        let admin = me.call("get-me", &[]).await?["id"].as_str().context("no id")?.to_owned();
+        let admin = me.call("get-me", &[]).await?["user"]["id"].as_str().context("no user id")?.to_owned();
         let region = me.call("create-region", &[]).await?["id"].as_str().context("no region id")?.to_owned();
         me.site = me.call("create-site", &[("REPLACE_WITH_REGION_ID", &region)]).await?["id"]
             .as_str()
@@ -153,28 +150,35 @@ impl<'a> Function<'a> {
         Ok((took, peak))
     }
 
-    /// One instance serving `n` events: its memory after the first and after the last.
-    pub async fn warm(&self, case: &Case, n: usize) -> anyhow::Result<(u64, u64)> {
-        let mut child = self.spawn(case)?;
+    /// One instance serving `n` events one after another: its memory after the first and
+    /// after the last (KiB), and the median time of an answer once warm.
+    pub async fn warm(&self, case: &Case, n: usize) -> anyhow::Result<(u64, u64, Duration)> {
+        let runtime = Runtime::start().await?;
+        let mut child = self.spawn(case, &runtime)?;
         let mut first = 0;
+        let mut took = Vec::with_capacity(n);
         for i in 0..n {
-            let answer =
-                tokio::time::timeout(Duration::from_secs(10), self.runtime.invoke(case.event.clone())).await??;
+            let sent = Instant::now();
+            let answer = tokio::time::timeout(Duration::from_secs(10), runtime.invoke(case.event.clone())).await??;
             check(case, &answer.body, answer.error)?;
             if i == 0 {
                 first = rss_kib(child.id(), "VmRSS:");
+            } else {
+                took.push(answer.at - sent);
             }
         }
         let after = rss_kib(child.id(), "VmRSS:");
         let _ = child.kill();
         let _ = child.wait();
-        Ok((first, after))
+        took.sort_unstable();
+        Ok((first, after, took.get(took.len() / 2).copied().unwrap_or_default()))
     }
 
     async fn run(&self, case: &Case) -> anyhow::Result<(Duration, u64, Value)> {
-        let answer = self.runtime.invoke(case.event.clone());
+        let runtime = Runtime::start().await?;
+        let answer = runtime.invoke(case.event.clone());
         let started = Instant::now();
-        let mut child = self.spawn(case)?;
+        let mut child = self.spawn(case, &runtime)?;
         let answer = tokio::time::timeout(Duration::from_secs(20), answer).await;
         let peak = rss_kib(child.id(), "VmHWM:");
         let _ = child.kill();
@@ -184,11 +188,12 @@ impl<'a> Function<'a> {
         Ok((answer.at - started, peak, body))
     }
 
-    fn spawn(&self, case: &Case) -> anyhow::Result<std::process::Child> {
+    fn spawn(&self, case: &Case, runtime: &Runtime) -> anyhow::Result<std::process::Child> {
         let log = std::fs::File::create(self.log_of(case))?;
         Command::new(&case.binary)
             .env_clear()
             .envs(case.env.iter().cloned())
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

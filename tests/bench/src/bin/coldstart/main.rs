@@ -59,8 +59,7 @@ fn parse_args() -> anyhow::Result<Args> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
-    let runtime = runtime::Runtime::start().await?;
-    let function = Function::prepare(&args, &runtime).await?;
+    let function = Function::prepare(&args).await?;
     let cases = function.cases();
     let mut timings: Vec<Vec<Duration>> = vec![Vec::with_capacity(args.runs); cases.len()];
     let mut peaks: Vec<u64> = vec![0; cases.len()];
@@ -87,14 +86,20 @@ async fn main() -> anyhow::Result<()> {
             peaks[n] as f64 / 1024.0,
         );
     }
-    let (first, after) = function.warm(&cases[2], args.warm).await?;
-    println!(
-        "warm: {} one instance, RSS after the 1st answer {:.1} MiB, after {} answers {:.1} MiB",
-        cases[2].name,
-        first as f64 / 1024.0,
-        args.warm,
-        after as f64 / 1024.0
-    );
+    // What start-up adds: the cold answer against the same answer from a warm instance.
+    for n in [1, 2] {
+        let (first, after, warm) = function.warm(&cases[n], args.warm).await?;
+        let cold = median(&mut timings[n].clone());
+        println!(
+            "warm {}: median answer {:.2} ms, so start-up adds {:.2} ms; RSS after the 1st answer {:.1} MiB, after {} answers {:.1} MiB",
+            cases[n].name,
+            ms(warm),
+            ms(cold.saturating_sub(warm)),
+            first as f64 / 1024.0,
+            args.warm,
+            after as f64 / 1024.0
+        );
+    }
     for (label, path) in [("hello-lambda", &args.hello), ("guardpost-lambda", &args.lambda)] {
         println!("binary {label}: {:.1} MB", std::fs::metadata(path)?.len() as f64 / 1e6);
     }

@@ -31,9 +31,18 @@ struct Shared {
     next_id: Mutex<u64>,
 }
 
+/// One per function process: a process killed while it waits for its next event leaves that
+/// request pending, and it must not take the next process's event.
 pub struct Runtime {
     pub addr: SocketAddr,
     shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 impl Runtime {
@@ -47,8 +56,10 @@ impl Runtime {
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Ok(Self { addr, shared })
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, shared, server })
     }
 
     /// Queues an event for the next `next` call; the receiver gets the function's answer.
