@@ -107,7 +107,7 @@ impl Counter {
 }
 
 /// Races for the counts one attempt may lose before the answer is `503 busy`.
-const RACES: u32 = 24;
+const RACES: u32 = 48;
 
 /// A random pause before trying again, its ceiling doubling from 2 ms to 64 ms.
 fn pause(state: &AppState, attempt: u32) -> std::time::Duration {
