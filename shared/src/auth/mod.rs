@@ -7,5 +7,5 @@ pub mod password;
 pub mod principal;
 pub mod tokens;
 
-pub use principal::{Principal, authenticate};
+pub use principal::{Principal, authenticate, token_subject};
 pub use tokens::{AccessClaims, RefreshToken, TokenKeys};

@@ -36,9 +36,10 @@ impl Principal {
     }
 }
 
-pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) -> Result<Principal, AppError> {
-    let now = state.now();
-    let claims = state.tokens.verify(bearer, now).map_err(|e| match e {
+/// Who a valid, unexpired access token names: its organisation, user and session (not yet
+/// checked against the store).
+pub fn token_subject(state: &AppState, bearer: &str) -> Result<(OrgSlug, UserId, SessionId), AppError> {
+    let claims = state.tokens.verify(bearer, state.now()).map_err(|e| match e {
         crate::auth::tokens::TokenError::Expired => {
             AppError::Unauthenticated("the access token has expired; refresh it")
         }
@@ -48,6 +49,12 @@ pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) ->
     let org = OrgSlug::parse(&claims.org).map_err(|_| invalid())?;
     let user_id = UserId::parse(&claims.sub).map_err(|_| invalid())?;
     let session_id = SessionId::parse(&claims.sid).map_err(|_| invalid())?;
+    Ok((org, user_id, session_id))
+}
+
+pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) -> Result<Principal, AppError> {
+    let now = state.now();
+    let (org, user_id, session_id) = token_subject(state, bearer)?;
 
     let user_key = keys::user(&org, &user_id);
     let session_key = keys::session(&org, &session_id);

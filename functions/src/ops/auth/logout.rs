@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use guardpost_shared::auth::RefreshToken;
+use guardpost_shared::auth::{RefreshToken, token_subject};
 use guardpost_shared::domain::{OrgSlug, SessionId};
 use guardpost_shared::http::{NoContent, OptionalBody, Problem, bearer_of};
 use guardpost_shared::records::session::Session;
@@ -65,9 +65,7 @@ async fn by_access_token(state: &AppState, headers: &HeaderMap) -> AppResult<()>
         )
     };
     let bearer = bearer_of(headers).ok_or_else(invalid)?;
-    let claims = state.tokens.verify(bearer, state.now()).map_err(|_| invalid())?;
-    let org = OrgSlug::parse(&claims.org).map_err(|_| invalid())?;
-    let session = SessionId::parse(&claims.sid).map_err(|_| invalid())?;
+    let (org, _, session) = token_subject(state, bearer)?;
     let found = get::<Session>(state.store.as_ref(), &keys::session(&org, &session)).await?.ok_or_else(invalid)?;
     end(state, &org, &session, found.record, found.version).await
 }
