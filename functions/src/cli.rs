@@ -1,4 +1,4 @@
-//! The `guardpost` command: serve, bootstrap, openapi, create-table, migrate.
+//! The `guardpost` command: serve, bootstrap, openapi, template, create-table, migrate.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -33,6 +33,9 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Regenerate the per-operation functions, log groups and alarms of a SAM template
+    /// (infra/template.yaml) from the operation registry.
+    Template { path: std::path::PathBuf },
     /// Create the DynamoDB table (GUARDPOST_TABLE) with its indexes, TTL and stream.
     CreateTable,
     /// Bring data written by earlier versions up to date (idempotent; `serve` runs it at start).
@@ -46,6 +49,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Openapi => {
             println!("{}", crate::app::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Template { path } => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            std::fs::write(&path, crate::template::render(&text)?)?;
+            println!("{}: {} operations generated", path.display(), crate::registry::OPERATIONS.len());
             Ok(())
         }
         Command::Serve => serve(Config::from_env()?).await,

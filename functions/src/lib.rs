@@ -14,3 +14,4 @@ pub mod migrate;
 pub mod notifier;
 pub mod ops;
 pub mod registry;
+pub mod template;

@@ -42,6 +42,13 @@ fn every_operation_has_exactly_one_function_in_the_template() {
 }
 
 #[test]
+fn the_template_operations_are_generated_from_the_registry() {
+    let text = std::fs::read_to_string(repo().join("infra/template.yaml")).unwrap();
+    let generated = guardpost::template::render(&text).unwrap();
+    assert!(generated == text, "infra/template.yaml is stale: run `cargo run -- template infra/template.yaml`");
+}
+
+#[test]
 fn the_notifier_reads_only_outbox_items_from_the_stream_and_reports_partial_failures() {
     let text = std::fs::read_to_string(repo().join("infra/template.yaml")).unwrap();
     let notifier =

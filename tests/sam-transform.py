@@ -1,0 +1,85 @@
+"""Transforms infra/template.yaml with AWS SAM's own translator (what CloudFormation runs on
+deploy) and checks what comes out: the transform succeeds, the stack stays under
+CloudFormation's 500-resource limit, every operation's role attaches the managed policies
+the generator chose, and every function has its alarm.
+
+Usage: python tests/sam-transform.py infra/template.yaml
+"""
+
+import json
+import os
+import sys
+from collections import Counter
+
+import yaml
+from samtranslator.translator.transform import transform
+
+LIMIT = 500
+
+
+class Loader(yaml.SafeLoader):
+    pass
+
+
+def tag(loader, suffix, node):
+    """CloudFormation's short forms (!Ref X, !GetAtt A.B, !Sub ...) as their long forms."""
+    name = "Ref" if suffix == "Ref" else "Fn::" + suffix
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+Loader.add_multi_constructor("!", tag)
+
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+
+def main(path):
+    with open(path) as f:
+        template = yaml.load(f, Loader=Loader)
+    # sam build replaces the local CodeUri with the uploaded artifact.
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/guardpost.zip"
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    out = transform(template, {}, NoManagedPolicies())
+    resources = out["Resources"]
+    kinds = Counter(r["Type"] for r in resources.values())
+    functions = [n for n, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    alarmed = {
+        d["Value"]["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        for m in r["Properties"].get("Metrics", [])
+        for d in m.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+        if d["Name"] == "FunctionName"
+    }
+    problems = [f"{n} has no alarm" for n in functions if n not in alarmed]
+    for name in functions:
+        role = resources[name + "Role"]["Properties"]
+        refs = [p["Ref"] for p in role.get("ManagedPolicyArns", []) if isinstance(p, dict)]
+        inline = role.get("Policies", [])
+        if name != "NotifierFunction" and inline:
+            problems.append(f"{name} has inline policies; operations attach the shared managed ones")
+        if name == "HealthFunction" and refs:
+            problems.append("health touches no AWS service but attaches " + ", ".join(refs))
+        if name not in ("HealthFunction",) and "TableReadPolicy" not in refs:
+            problems.append(f"{name} cannot read the table")
+    if len(resources) >= LIMIT:
+        problems.append(f"{len(resources)} resources: CloudFormation allows {LIMIT} per stack")
+    print(f"sam transform: {len(resources)} resources (limit {LIMIT}), {len(functions)} functions, "
+          f"{kinds['AWS::CloudWatch::Alarm']} alarms, {kinds['AWS::IAM::ManagedPolicy']} managed policies")
+    for p in problems:
+        print("  " + p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
