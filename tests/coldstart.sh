@@ -4,10 +4,12 @@
 # tests/run-all.sh) unless GUARDPOST_TEST_DDBLOCAL_ENDPOINT names one, and runs the coldstart
 # program: exec to posted answer through a Lambda Runtime API on loopback, interleaved runs.
 #
-#   bash tests/coldstart.sh [RUNS]        e.g. bash tests/coldstart.sh 50
+#   bash tests/coldstart.sh [RUNS] [coldstart flags]     e.g. bash tests/coldstart.sh 50
+# (tests/cost.sh runs it with --cost N.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-50}
+shift || true
 
 cargo build --quiet --profile lambda -p guardpost-lambda -p guardpost-hello-lambda -p guardpost \
   --bin guardpost-lambda --bin hello-lambda --bin guardpost
@@ -29,4 +31,4 @@ if [[ -z "$ENDPOINT" ]]; then
 fi
 echo "machine: $(nproc) cores, $(uname -m); DynamoDB Local at $ENDPOINT"
 target/release/coldstart --hello target/lambda/hello-lambda --lambda target/lambda/guardpost-lambda \
-  --cli target/lambda/guardpost --events events --dynamodb "$ENDPOINT" --runs "$RUNS"
+  --cli target/lambda/guardpost --events events --dynamodb "$ENDPOINT" --runs "$RUNS" "$@"

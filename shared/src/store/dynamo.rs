@@ -20,8 +20,8 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, ConsumedCapacity, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnConsumedCapacity, ScalarAttributeType,
     StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 
@@ -184,9 +184,11 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key_attributes(key)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| failure("GetItem", e.into_service_error()))?;
+        spent("GetItem", output.consumed_capacity());
         match output.item {
             Some(attributes) => Ok(Some(decode_item(attributes)?).filter(|item| visible(item, now))),
             None => Ok(None),
@@ -231,13 +233,15 @@ impl Store for DynamoStore {
         let expression = condition_expression(condition, self.now());
         let attributes = encode_item(&item)?;
         let (text, names, values) = expression.map(Expression::into_parts).unwrap_or_default();
-        self.client
+        let output = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(attributes))
             .set_condition_expression(text)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| match e.into_service_error() {
@@ -245,6 +249,8 @@ impl Store for DynamoStore {
                 PutItemError::TransactionConflictException(_) => StoreError::Conflict,
                 other => failure("PutItem", other),
             })?;
+        spent("PutItem", output.consumed_capacity());
+        wrote(&[(&item.key, Some(&item))], false);
         Ok(())
     }
 
@@ -252,13 +258,15 @@ impl Store for DynamoStore {
         check_key(key)?;
         let (text, names, values) =
             condition_expression(condition, self.now()).map(Expression::into_parts).unwrap_or_default();
-        self.client
+        let output = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key_attributes(key)))
             .set_condition_expression(text)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| match e.into_service_error() {
@@ -266,6 +274,8 @@ impl Store for DynamoStore {
                 DeleteItemError::TransactionConflictException(_) => StoreError::Conflict,
                 other => failure("DeleteItem", other),
             })?;
+        spent("DeleteItem", output.consumed_capacity());
+        wrote(&[(key, None)], false);
         Ok(())
     }
 
@@ -274,14 +284,28 @@ impl Store for DynamoStore {
         ops.iter().try_for_each(check_op)?;
         let now = self.now();
         let items = ops.iter().map(|op| self.transact_item(op, now)).collect::<StoreResult<Vec<_>>>()?;
-        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(|e| {
-            match e.into_service_error() {
+        let output = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| match e.into_service_error() {
                 TransactWriteItemsError::TransactionCanceledException(canceled) => {
                     cancellation_error(canceled.cancellation_reasons(), canceled.message())
                 }
                 other => failure("TransactWriteItems", other),
-            }
-        })?;
+            })?;
+        spent("TransactWriteItems", output.consumed_capacity().iter());
+        let written: Vec<(&Key, Option<&Item>)> = ops
+            .iter()
+            .map(|op| match op {
+                TxOp::Put { item, .. } => (&item.key, Some(item)),
+                other => (other.key(), None),
+            })
+            .collect();
+        wrote(&written, true);
         Ok(())
     }
 
@@ -311,9 +335,11 @@ impl Store for DynamoStore {
             // that ends on a page boundary does not cost an extra, empty page.
             .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| failure("Query", e.into_service_error()))?;
+        spent("Query", output.consumed_capacity());
         page(output.items.unwrap_or_default(), output.last_evaluated_key, query.index, limit, now)
     }
 }
@@ -330,9 +356,11 @@ impl DynamoStore {
             .client
             .batch_get_item()
             .request_items(&self.table, request)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(|e| failure("BatchGetItem", e.into_service_error()))?;
+        spent("BatchGetItem", output.consumed_capacity().iter());
         let items = output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
         let unprocessed = output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys);
         Ok((items, unprocessed.unwrap_or_default()))
@@ -561,6 +589,55 @@ fn cursor_from_key(mut key: AttributeMap, index: Index) -> StoreResult<Cursor> {
 }
 
 // ---- items ----
+
+/// Logs the capacity units a call consumed (DynamoDB reports them when asked, and DynamoDB
+/// Local computes them the same way), at debug level under the `guardpost::capacity` target:
+/// `RUST_LOG=info,guardpost::capacity=debug` shows what each request costs. The cost
+/// benchmark (docs/COST.md) adds them up.
+fn spent<'a>(call: &'static str, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+    if tracing::enabled!(target: "guardpost::capacity", tracing::Level::DEBUG) {
+        let units: f64 = consumed.into_iter().filter_map(ConsumedCapacity::capacity_units).sum();
+        tracing::debug!(target: "guardpost::capacity", call, units, "capacity consumed");
+    }
+}
+
+/// Logs, with the capacity, the partitions a write touched: for each item (or key checked or
+/// deleted) its partition key, those of its index entries and its size in bytes as DynamoDB
+/// counts it (attribute names and values), as `pk|gsi1 pk|gsi2 pk|bytes`, items separated by
+/// spaces, and whether they were written in one transaction (which costs twice the units).
+/// The hot-partition simulation (docs/COST.md) reads them.
+fn wrote(items: &[(&Key, Option<&Item>)], transaction: bool) {
+    if !tracing::enabled!(target: "guardpost::capacity", tracing::Level::DEBUG) {
+        return;
+    }
+    let described: Vec<String> = items
+        .iter()
+        .map(|(key, item)| {
+            let index = |k: Option<&IndexKey>| k.map(|k| k.pk.clone()).unwrap_or_default();
+            let bytes = item.and_then(|i| encode_item(i).ok()).map_or(key.pk.len() + key.sk.len() + 4, |a| size(&a));
+            let (gsi1, gsi2) = item.map_or((None, None), |i| (i.gsi1.as_ref(), i.gsi2.as_ref()));
+            format!("{}|{}|{}|{bytes}", key.pk, index(gsi1), index(gsi2))
+        })
+        .collect();
+    tracing::debug!(target: "guardpost::capacity", writes = described.join(" "), transaction, "partitions written");
+}
+
+/// An item's size as DynamoDB bills it: the UTF-8 lengths of attribute names and values
+/// (numbers counted as their decimal text, a close upper bound).
+fn size(attributes: &AttributeMap) -> usize {
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+            AttributeValue::Ss(l) | AttributeValue::Ns(l) => l.iter().map(String::len).sum(),
+            AttributeValue::B(b) => b.as_ref().len(),
+            _ => 0,
+        }
+    }
+    attributes.iter().map(|(k, v)| k.len() + value(v)).sum()
+}
 
 fn visible(item: &Item, now: i64) -> bool {
     item.expires_at.is_none_or(|t| t > now)

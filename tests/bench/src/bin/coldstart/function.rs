@@ -15,9 +15,10 @@ use crate::runtime::Runtime;
 #[derive(Clone, Debug)]
 pub struct Case {
     pub name: String,
+    pub operation: String,
     binary: PathBuf,
     env: Vec<(String, String)>,
-    event: String,
+    pub event: String,
 }
 
 pub struct Function {
@@ -27,6 +28,7 @@ pub struct Function {
     env: Vec<(String, String)>,
     token: String,
     site: String,
+    admin: String,
     logs: PathBuf,
 }
 
@@ -79,6 +81,7 @@ impl Function {
             env,
             token: String::new(),
             site: String::new(),
+            admin: String::new(),
             logs,
         };
         let login = me.call("login", &[("REPLACE_WITH_PASSWORD", PASSWORD)]).await?;
@@ -90,6 +93,7 @@ impl Function {
             .context("no site id")?
             .to_owned();
         me.call("assign-site-employee", &[("REPLACE_WITH_EMPLOYEE_ID", &admin)]).await?;
+        me.admin = admin;
         Ok(me)
     }
 
@@ -97,19 +101,37 @@ impl Function {
     pub fn cases(&self) -> Vec<Case> {
         let mut cases = vec![Case {
             name: "hello-lambda (reference)".into(),
+            operation: "hello".into(),
             binary: self.hello.clone(),
             env: self.env.clone(),
             event: self.event("health", &[]).unwrap_or_default(),
         }];
-        for op in ["health", "get-me", "clock-in", "clock-out"] {
-            cases.push(Case {
-                name: format!("guardpost-lambda {op}"),
-                binary: self.lambda.clone(),
-                env: self.with_operation(op),
-                event: self.event(op, &[]).unwrap_or_default(),
-            });
-        }
+        cases.extend(["health", "get-me", "clock-in", "clock-out"].map(|op| self.case(op)));
         cases
+    }
+
+    pub fn case(&self, op: &str) -> Case {
+        Case {
+            name: format!("guardpost-lambda {op}"),
+            operation: op.into(),
+            binary: self.lambda.clone(),
+            env: self.with_operation(op),
+            event: self.event(op, &[]).unwrap_or_default(),
+        }
+    }
+
+    /// A shift for the administrator at the bench's site from an hour ago to seven hours
+    /// from now, so that clock-ins are the planned kind a working day is made of.
+    pub async fn schedule_the_administrator(&self) -> anyhow::Result<()> {
+        let now = chrono::Utc::now();
+        let (start, end) = ((now - chrono::Duration::hours(1)).to_rfc3339(), (now + chrono::Duration::hours(7)).to_rfc3339());
+        let admin = self.admin.clone();
+        self.call(
+            "create-shift",
+            &[("REPLACE_WITH_EMPLOYEE_ID", &admin), ("REPLACE_WITH_SHIFT_START", &start), ("REPLACE_WITH_SHIFT_END", &end)],
+        )
+        .await?;
+        Ok(())
     }
 
     fn with_operation(&self, op: &str) -> Vec<(String, String)> {
@@ -136,6 +158,7 @@ impl Function {
     async fn call(&self, op: &str, more: &[(&str, &str)]) -> anyhow::Result<Value> {
         let case = Case {
             name: op.into(),
+            operation: op.into(),
             binary: self.lambda.clone(),
             env: self.with_operation(op),
             event: self.event(op, more)?,
@@ -154,7 +177,7 @@ impl Function {
     /// after the last (KiB), and the median time of an answer once warm.
     pub async fn warm(&self, case: &Case, n: usize) -> anyhow::Result<(u64, u64, Duration)> {
         let runtime = Runtime::start().await?;
-        let mut child = self.spawn(case, &runtime)?;
+        let mut child = self.spawn(case, &runtime, &[])?;
         let mut first = 0;
         let mut took = Vec::with_capacity(n);
         for i in 0..n {
@@ -178,7 +201,7 @@ impl Function {
         let runtime = Runtime::start().await?;
         let answer = runtime.invoke(case.event.clone());
         let started = Instant::now();
-        let mut child = self.spawn(case, &runtime)?;
+        let mut child = self.spawn(case, &runtime, &[])?;
         let answer = tokio::time::timeout(Duration::from_secs(20), answer).await;
         let peak = rss_kib(child.id(), "VmHWM:");
         let _ = child.kill();
@@ -188,11 +211,17 @@ impl Function {
         Ok((answer.at - started, peak, body))
     }
 
-    fn spawn(&self, case: &Case, runtime: &Runtime) -> anyhow::Result<std::process::Child> {
+    /// An instance that logs the capacity and partitions of its every DynamoDB call.
+    pub fn spawn_logging_capacity(&self, case: &Case, runtime: &Runtime) -> anyhow::Result<std::process::Child> {
+        self.spawn(case, runtime, &[("RUST_LOG", "warn,guardpost::capacity=debug")])
+    }
+
+    fn spawn(&self, case: &Case, runtime: &Runtime, env: &[(&str, &str)]) -> anyhow::Result<std::process::Child> {
         let log = std::fs::File::create(self.log_of(case))?;
         Command::new(&case.binary)
             .env_clear()
             .envs(case.env.iter().cloned())
+            .envs(env.iter().copied())
             .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -201,7 +230,7 @@ impl Function {
             .with_context(|| format!("starting {}", case.binary.display()))
     }
 
-    fn log_of(&self, case: &Case) -> PathBuf {
+    pub fn log_of(&self, case: &Case) -> PathBuf {
         self.logs.join(format!("{}.log", case.name.replace(' ', "-")))
     }
 }

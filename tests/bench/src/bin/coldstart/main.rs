@@ -8,7 +8,13 @@
 //! coldstart --hello target/lambda/hello-lambda --lambda target/lambda/guardpost-lambda \
 //!           --cli target/lambda/guardpost --events events --dynamodb http://127.0.0.1:8055 --runs 50
 //! ```
+//!
+//! With `--cost N --figures FILE` it measures instead what warm instances spend per request
+//! (CPU, DynamoDB calls and capacity, partitions written) over N requests of clock-in,
+//! clock-out, `GET /v1/me/sites` and `GET /v1/me`, and writes the figures as JSON for
+//! tests/cost.py (docs/COST.md).
 
+mod cost;
 mod function;
 mod runtime;
 
@@ -27,6 +33,8 @@ struct Args {
     dynamodb: String,
     runs: usize,
     warm: usize,
+    cost: usize,
+    figures: PathBuf,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -38,6 +46,8 @@ fn parse_args() -> anyhow::Result<Args> {
         dynamodb: "http://127.0.0.1:8055".into(),
         runs: 50,
         warm: 1000,
+        cost: 0,
+        figures: "docs/cost-figures.json".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,6 +60,8 @@ fn parse_args() -> anyhow::Result<Args> {
             "--dynamodb" => args.dynamodb = value,
             "--runs" => args.runs = value.parse()?,
             "--warm" => args.warm = value.parse()?,
+            "--cost" => args.cost = value.parse()?,
+            "--figures" => args.figures = value.into(),
             other => bail!("unknown flag {other}"),
         }
     }
@@ -60,6 +72,9 @@ fn parse_args() -> anyhow::Result<Args> {
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let function = Function::prepare(&args).await?;
+    if args.cost > 0 {
+        return measure_cost(&function, &args).await;
+    }
     let cases = function.cases();
     let mut timings: Vec<Vec<Duration>> = vec![Vec::with_capacity(args.runs); cases.len()];
     let mut peaks: Vec<u64> = vec![0; cases.len()];
@@ -103,6 +118,35 @@ async fn main() -> anyhow::Result<()> {
     for (label, path) in [("hello-lambda", &args.hello), ("guardpost-lambda", &args.lambda)] {
         println!("binary {label}: {:.1} MB", std::fs::metadata(path)?.len() as f64 / 1e6);
     }
+    Ok(())
+}
+
+async fn measure_cost(function: &Function, args: &Args) -> anyhow::Result<()> {
+    function.schedule_the_administrator().await?;
+    let cases: Vec<_> = ["clock-in", "clock-out", "list-my-sites", "get-me"].map(|op| function.case(op)).into();
+    let figures = cost::measure(function, &cases, args.cost).await?;
+    println!("warm requests, {} each, per request:", args.cost);
+    for (case, f) in cases.iter().zip(&figures) {
+        println!(
+            "  {:<14} CPU {:>6.3} ms  answer {:>6.2} ms (DynamoDB Local)  {:>4.1} DynamoDB calls  {:>5.2} RCU  {:>5.2} WCU  {} items written",
+            case.operation,
+            f.cpu_ms,
+            f.wall_ms,
+            f.calls,
+            f.read_units,
+            f.write_units,
+            f.writes.values().map(|(n, _)| n).sum::<f64>() + 0.0,
+        );
+    }
+    let mut json = cost::to_json(&cases, &figures);
+    json["measured"] = serde_json::json!({
+        "requests": args.cost,
+        "machine": format!("{} cores, {}", std::thread::available_parallelism().map_or(0, usize::from), std::env::consts::ARCH),
+        "date": chrono::Utc::now().date_naive().to_string(),
+        "command": format!("bash tests/cost.sh {}", args.cost),
+    });
+    std::fs::write(&args.figures, serde_json::to_string_pretty(&json)? + "\n")?;
+    println!("figures written to {}", args.figures.display());
     Ok(())
 }
 

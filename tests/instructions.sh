@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Instructions per request (docs/BENCHMARKS.md): builds guardpost in release, starts
+# `guardpost serve` under valgrind's callgrind with collection off, and runs
+# tests/instructions.py, which counts N requests of each of the hottest operations.
+#
+#   bash tests/instructions.sh [N]        e.g. bash tests/instructions.sh 50
+# Needs valgrind (Debian: apt-get install valgrind).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-50}
+PORT=${GUARDPOST_INSTRUCTIONS_PORT:-18081}
+command -v valgrind > /dev/null || { echo "valgrind is not installed (Debian: apt-get install valgrind)" >&2; exit 1; }
+
+cargo build --release --quiet -p guardpost --bin guardpost
+
+DATA=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
+(cd "$DATA" && GUARDPOST_DATA_DIR="$DATA" GUARDPOST_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
+  exec valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$DATA/callgrind.out.%p" \
+  "$OLDPWD/target/release/guardpost" serve) > "$DATA/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 600); do
+  curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break
+  sleep 0.2
+done
+echo "machine: $(nproc) cores, $(uname -m); commit $(git rev-parse --short HEAD); $N requests per operation"
+python3 tests/instructions.py "http://127.0.0.1:$PORT" "$DATA/demo-admin-password" "$SERVER" "$DATA" "$N"
