@@ -3,11 +3,14 @@ running `guardpost serve` (docs/BENCHMARKS.md, "Instructions per request"). Inst
 are repeatable where timings on a shared 2-core machine are not.
 
 Run by tests/instructions.sh, which starts the server under
-`valgrind --tool=callgrind --collect-atstart=no`; this script makes the fixtures with
-collection off, then for each operation switches collection on, sends N requests one after
+`valgrind --tool=callgrind --instr-atstart=no`; this script makes the fixtures with
+instrumentation off, then for each operation switches it on, sends N requests one after
 another, switches it off and dumps the counts. Everything the process does in that window is
 counted: the HTTP server, routing, layers, the handler, the store (the SQLite writer thread
 too) and the JSON out.
+
+The dumps are kept in target/instructions/ (`callgrind_annotate --inclusive=yes FILE` shows
+where an operation's instructions go).
 
 Usage: python3 tests/instructions.py BASE_URL ADMIN_PASSWORD_FILE SERVER_PID OUT_DIR [N]
 """
@@ -16,6 +19,7 @@ import datetime
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -99,16 +103,20 @@ def operations(admin, guard, sites, region):
 
 
 def control(pid, *args):
-    subprocess.run(["callgrind_control", *args, str(pid)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
 
 
-def total_instructions(out_dir, before):
+def total_instructions(out_dir, before, keep_as):
+    """The dump's total, the dump kept under target/instructions/ for callgrind_annotate."""
     new = sorted(set(glob.glob(os.path.join(out_dir, "callgrind.out.*"))) - before, key=os.path.getmtime)
     if not new:
         raise SystemExit("callgrind wrote no dump")
+    os.makedirs("target/instructions", exist_ok=True)
+    shutil.copy(new[-1], os.path.join("target/instructions", keep_as))
     with open(new[-1]) as f:
         for line in f:
-            if line.startswith("summary:") or line.startswith("totals:"):
+            if line.startswith("totals:"):
                 return int(line.split()[1])
     raise SystemExit("no totals in " + new[-1])
 
@@ -132,7 +140,8 @@ def main(base, password_file, pid, out_dir, n=50):
                 call(base, *request)
         control(pid, "-i", "off")
         control(pid, "-d")
-        per_round = total_instructions(out_dir, before) / n
+        slug = "".join(c if c.isalnum() else "-" for c in name.split(" (")[0].lower()).strip("-")
+        per_round = total_instructions(out_dir, before, slug + ".callgrind") / n
         per_request = per_round / len(make(0))
         rows.append((name, kind, per_request))
         if name.startswith("start-break"):

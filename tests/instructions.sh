@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per request (docs/BENCHMARKS.md): builds guardpost in release, starts
-# `guardpost serve` under valgrind's callgrind with collection off, and runs
+# `guardpost serve` under valgrind's callgrind with instrumentation off, and runs
 # tests/instructions.py, which counts N requests of each of the hottest operations.
 #
 #   bash tests/instructions.sh [N]        e.g. bash tests/instructions.sh 50
@@ -16,7 +16,7 @@ cargo build --release --quiet -p guardpost --bin guardpost
 DATA=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
 (cd "$DATA" && GUARDPOST_DATA_DIR="$DATA" GUARDPOST_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
-  exec valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$DATA/callgrind.out.%p" \
+  exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DATA/callgrind.out.%p" \
   "$OLDPWD/target/release/guardpost" serve) > "$DATA/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 600); do

@@ -99,7 +99,8 @@ pub fn routes<'a>(
     let mut doc = ApiDoc::openapi();
     let mut router = Router::new();
     for op in ops {
-        let (route, api) = (op.router)().split_for_parts();
+        let (route, mut api) = (op.router)().split_for_parts();
+        name_operation(&mut api, op);
         doc.merge(api);
         let route = match (state, op.access) {
             (Some(state), Access::Requires(_)) if !ANSWERS_CARRY_SECRETS.contains(&op.id) => {
@@ -111,7 +112,25 @@ pub fn routes<'a>(
         router = router.merge(route);
     }
     document_problems(&mut doc);
+    crate::links::add(&mut doc);
     (router, doc)
+}
+
+/// The operation's id in the document is its registry id (each handler function is named
+/// `handler`, which utoipa would otherwise use for every operation).
+fn name_operation(api: &mut OpenApiDoc, op: &Operation) {
+    let Some(item) = api.paths.paths.get_mut(op.path) else { return };
+    let slot = match op.method {
+        "GET" => &mut item.get,
+        "POST" => &mut item.post,
+        "PUT" => &mut item.put,
+        "PATCH" => &mut item.patch,
+        "DELETE" => &mut item.delete,
+        _ => return,
+    };
+    if let Some(operation) = slot.as_mut() {
+        operation.operation_id = Some(op.id.to_owned());
+    }
 }
 
 /// Every error answer is problem+json: the document says so for the answers an operation

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod links;
 pub mod migrate;
 pub mod notifier;
 pub mod ops;

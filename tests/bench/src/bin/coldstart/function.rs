@@ -124,11 +124,16 @@ impl Function {
     /// from now, so that clock-ins are the planned kind a working day is made of.
     pub async fn schedule_the_administrator(&self) -> anyhow::Result<()> {
         let now = chrono::Utc::now();
-        let (start, end) = ((now - chrono::Duration::hours(1)).to_rfc3339(), (now + chrono::Duration::hours(7)).to_rfc3339());
+        let (start, end) =
+            ((now - chrono::Duration::hours(1)).to_rfc3339(), (now + chrono::Duration::hours(7)).to_rfc3339());
         let admin = self.admin.clone();
         self.call(
             "create-shift",
-            &[("REPLACE_WITH_EMPLOYEE_ID", &admin), ("REPLACE_WITH_SHIFT_START", &start), ("REPLACE_WITH_SHIFT_END", &end)],
+            &[
+                ("REPLACE_WITH_EMPLOYEE_ID", &admin),
+                ("REPLACE_WITH_SHIFT_START", &start),
+                ("REPLACE_WITH_SHIFT_END", &end),
+            ],
         )
         .await?;
         Ok(())
