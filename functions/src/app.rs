@@ -28,6 +28,8 @@ use crate::registry::{Access, OPERATIONS, Operation};
 #[openapi(
     info(title = "guardpost", description = "Open-source backend for security-guard companies.", license(name = "Apache-2.0")),
     modifiers(&BearerAuth),
+    // Referenced by query parameters only, which utoipa does not collect.
+    components(schemas(guardpost_shared::domain::schema::Cursor)),
     tags(
         (name = "auth", description = "Login, token refresh, logout, the caller"),
         (name = "me", description = "The caller's own sites"),
@@ -101,9 +103,10 @@ pub fn routes<'a>(
     for op in ops {
         let (route, mut api) = (op.router)().split_for_parts();
         name_operation(&mut api, op);
+        document_idempotency(&mut api, op);
         doc.merge(api);
         let route = match (state, op.access) {
-            (Some(state), Access::Requires(_)) if !ANSWERS_CARRY_SECRETS.contains(&op.id) => {
+            (Some(state), Access::Requires(_)) if takes_idempotency_keys(op) => {
                 route.layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
             }
             _ => route,
@@ -113,7 +116,40 @@ pub fn routes<'a>(
     }
     document_problems(&mut doc);
     crate::links::add(&mut doc);
+    crate::together::add(&mut doc);
     (router, doc)
+}
+
+/// Whether the `Idempotency-Key` layer wraps the operation (it acts on POST only).
+fn takes_idempotency_keys(op: &Operation) -> bool {
+    matches!(op.access, Access::Requires(_)) && !ANSWERS_CARRY_SECRETS.contains(&op.id)
+}
+
+/// The `Idempotency-Key` header, documented on exactly the operations whose layer reads it, in
+/// one place: operations that declare it themselves are corrected, ones whose answers carry a
+/// secret (never stored, so the key would be ignored) lose it.
+fn document_idempotency(api: &mut OpenApiDoc, op: &Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let Some(operation) = api.paths.paths.get_mut(op.path).and_then(|item| item.post.as_mut()) else { return };
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    parameters
+        .retain(|p| !(p.name.eq_ignore_ascii_case("idempotency-key") && matches!(p.parameter_in, ParameterIn::Header)));
+    if op.method == "POST" && takes_idempotency_keys(op) {
+        // HTTP drops spaces and tabs around a header's value before the server sees it.
+        let schema = ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[ \t]*[!-~]{1,255}[ \t]*$"));
+        parameters.push(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .description(Some("Repeat-safe retries: 1 to 255 visible ASCII characters"))
+                .schema(Some(schema))
+                .build(),
+        );
+    }
+    if parameters.is_empty() {
+        operation.parameters = None;
+    }
 }
 
 /// The operation's id in the document is its registry id (each handler function is named

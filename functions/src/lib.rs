@@ -16,3 +16,4 @@ pub mod notifier;
 pub mod ops;
 pub mod registry;
 pub mod template;
+pub mod together;

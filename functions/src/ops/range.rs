@@ -1,6 +1,7 @@
 //! `from` / `to` query parameters of time-bounded listings.
 
 use chrono::{DateTime, Duration, Utc};
+use guardpost_shared::domain::schema;
 use guardpost_shared::http::PageParams;
 use guardpost_shared::{AppError, AppResult};
 use serde::Deserialize;
@@ -14,14 +15,15 @@ pub const MAX_DAYS: i64 = 93;
 #[into_params(parameter_in = Query)]
 pub struct RangeParams {
     /// RFC 3339; default 7 days before `to`.
-    #[param(format = DateTime)]
+    #[param(value_type = Option<guardpost_shared::domain::Timestamp>)]
     pub from: Option<String>,
     /// RFC 3339; default 7 days after now for shifts, now for time entries.
-    #[param(format = DateTime)]
+    #[param(value_type = Option<guardpost_shared::domain::Timestamp>)]
     pub to: Option<String>,
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(value_type = Option<schema::Cursor>)]
     pub cursor: Option<String>,
 }
 

@@ -12,6 +12,7 @@
 pub mod catalogue;
 pub mod decision;
 pub mod defaults;
+pub mod schema;
 pub mod usage;
 
 use serde::Serialize;

@@ -3,6 +3,7 @@
 
 mod contact;
 mod ids;
+pub mod schema;
 mod text;
 mod time;
 mod time_zone;

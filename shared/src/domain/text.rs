@@ -26,6 +26,10 @@ pub enum TextError {
 
 impl<const MIN: usize, const MAX: usize> BoundedText<MIN, MAX> {
     pub fn parse(raw: &str) -> Result<Self, TextError> {
+        // Counted as sent, too: the document's maxLength is on what the client sends.
+        if raw.chars().count() > MAX {
+            return Err(TextError::TooLong(MAX));
+        }
         let text = raw.trim();
         let len = text.chars().count();
         if len == 0 && MIN > 0 {

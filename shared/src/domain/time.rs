@@ -1,15 +1,16 @@
-//! Instants and days as clients send them, bounded to a sane range at the boundary. chrono
-//! accepts years from -262143 to 262142, and adding an hour to its last instant overflows (a
-//! panic); no shift, assignment or licence of a security company lies outside 1970 to 2200, so
-//! nothing outside it gets in, and date arithmetic on what does cannot overflow.
+//! Instants and days as clients send them, bounded at the boundary to RFC 3339's own years, 0000
+//! to 9999 (as written, before conversion to UTC). chrono accepts years from -262143 to 262142,
+//! and adding an hour to its last instant overflows (a panic); nothing outside RFC 3339's range
+//! gets in, so date arithmetic on what does cannot overflow. The bound is exactly what the
+//! OpenAPI document's `format: date-time` / `date` says, so the contract check holds.
 
 use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub const MIN_YEAR: i32 = 1970;
-pub const MAX_YEAR: i32 = 2200;
+pub const MIN_YEAR: i32 = 0;
+pub const MAX_YEAR: i32 = 9999;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TimeError {
@@ -17,7 +18,7 @@ pub enum TimeError {
     Format,
     #[error("must be a date, e.g. 2026-11-22")]
     DateFormat,
-    #[error("must be between the years 1970 and 2200")]
+    #[error("must be between the years 0000 and 9999 (RFC 3339)")]
     Range,
 }
 
@@ -25,15 +26,16 @@ fn in_range(year: i32) -> bool {
     (MIN_YEAR..=MAX_YEAR).contains(&year)
 }
 
-/// An instant between 1970 and 2200, in UTC.
+/// An instant written with a year from 0000 to 9999, in UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
     pub fn parse(raw: &str) -> Result<Self, TimeError> {
-        let t = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| TimeError::Format)?.with_timezone(&Utc);
-        Self::new(t)
+        let t = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| TimeError::Format)?;
+        // The year as written: `0000-01-01T00:00:00+01:00` is valid RFC 3339 (UTC year -1).
+        if in_range(t.year()) { Ok(Self(t.with_timezone(&Utc))) } else { Err(TimeError::Range) }
     }
 
     pub fn new(t: DateTime<Utc>) -> Result<Self, TimeError> {
@@ -63,14 +65,14 @@ impl utoipa::PartialSchema for Timestamp {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime)))
-            .description(Some("RFC 3339, between the years 1970 and 2200"))
+            .description(Some("RFC 3339 date-time (years 0000 to 9999)"))
             .into()
     }
 }
 
 impl utoipa::ToSchema for Timestamp {}
 
-/// A calendar day between 1970 and 2200.
+/// A calendar day, years 0000 to 9999.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Day(NaiveDate);
@@ -101,7 +103,7 @@ impl utoipa::PartialSchema for Day {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
-            .description(Some("YYYY-MM-DD, between the years 1970 and 2200"))
+            .description(Some("YYYY-MM-DD (RFC 3339 full-date)"))
             .into()
     }
 }
@@ -116,13 +118,16 @@ mod tests {
     #[test]
     fn the_extremes_chrono_accepts_are_refused() {
         for raw in
-            ["-262143-01-01T00:00:00Z", "+262142-12-31T23:59:59Z", "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z"]
+            ["-262143-01-01T00:00:00Z", "+262142-12-31T23:59:59Z", "+10000-01-01T00:00:00Z", "-0001-12-31T23:59:59Z"]
         {
             assert!(Timestamp::parse(raw).is_err(), "{raw}");
         }
-        assert!(Timestamp::parse("2026-11-22T08:00:00+01:00").is_ok());
+        for raw in ["2026-11-22T08:00:00+01:00", "9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+01:00"] {
+            assert!(Timestamp::parse(raw).is_ok(), "{raw}");
+        }
         assert!(Day::parse("2026-02-30").is_err());
-        assert!(Day::parse("2201-01-01").is_err());
+        assert!(Day::parse("+10000-01-01").is_err());
+        assert!(Day::parse("0000-01-01").is_ok());
     }
 
     proptest! {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod idempotency;
 pub mod json;
+pub mod number;
 pub mod page;
 pub mod problem;
 pub mod query;

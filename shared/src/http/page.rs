@@ -1,5 +1,6 @@
 //! Cursor pagination: `limit` (default 50, max 200) and an opaque `cursor`.
 
+use crate::domain::schema;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,6 +15,7 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// From the previous page's `next_cursor`.
+    #[param(value_type = Option<schema::Cursor>)]
     pub cursor: Option<String>,
 }
 

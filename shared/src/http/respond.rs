@@ -65,9 +65,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfMatch {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
         let raw = parts.headers.get(axum::http::header::IF_MATCH).ok_or(AppError::PreconditionRequired)?;
-        let text = raw.to_str().map_err(|_| AppError::PreconditionFailed)?.trim();
+        // Not an ETag this API could have given: a malformed request, not a stale one.
+        let malformed = || AppError::Malformed("If-Match must be the ETag a GET answered, e.g. \"3\"".into());
+        let text = raw.to_str().map_err(|_| malformed())?.trim();
         let version = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse::<u64>().ok());
-        version.map(Self).ok_or(AppError::PreconditionFailed)
+        version.map(Self).ok_or_else(malformed)
     }
 }
 

@@ -9,8 +9,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 
 use crate::access::catalogue::Portal;
+use crate::access::schema;
+use crate::domain::schema::Id;
 use crate::domain::{AssignmentId, OrgSlug, RegionId, RoleId, SiteId, UserId};
 use crate::error::AppError;
 use crate::store::{Item, Store};
@@ -71,16 +75,58 @@ impl Role {
 }
 
 /// What an assignment covers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Scope {
     /// The whole organisation (no id).
     Org,
-    #[schema(value_type = String)]
     Region(RegionId),
     /// A site; a master site's scope also covers its sub-sites.
-    #[schema(value_type = String)]
     Site(SiteId),
+}
+
+/// The document's `Scope`, by hand (the derive cannot say it): one shape per `type`. `org` has
+/// no id (absent, or `null`, which serde reads as the unit variant's content); `region` and
+/// `site` have one, a ULID. serde ignores other keys here (the enum does not deny unknown
+/// fields), so the shapes do not forbid them either: the document says what is accepted.
+impl utoipa::PartialSchema for Scope {
+    fn schema() -> RefOr<Schema> {
+        let tag = |name: &str| ObjectBuilder::new().schema_type(Type::String).enum_values(Some([name]));
+        let org = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("The whole organisation (no id)"))
+            .property("type", tag("org"))
+            .required("type")
+            .property("id", ObjectBuilder::new().schema_type(Type::Null));
+        let with_id = |name: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .property("type", tag(name))
+                .required("type")
+                .property("id", schema::reference::<Id>())
+                .required("id")
+        };
+        OneOfBuilder::new()
+            .description(Some(
+                "What an assignment covers: `{\"type\": \"org\"}`, `{\"type\": \"region\", \"id\": ...}` or \
+                 `{\"type\": \"site\", \"id\": ...}`",
+            ))
+            .item(org)
+            .item(with_id("region", "A region"))
+            .item(with_id("site", "A site; a master site's scope also covers its sub-sites"))
+            .into()
+    }
+}
+
+impl ToSchema for Scope {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Scope")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schema::collect::<Id>(schemas);
+    }
 }
 
 impl Scope {

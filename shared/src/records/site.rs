@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{RegionId, SiteId, TimeZone};
+use crate::domain::{RegionId, SiteId, TimeZone, schema};
 
 pub const KIND: &str = "site";
 
@@ -25,16 +25,22 @@ pub enum SiteStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
+    #[schema(value_type = schema::Line)]
     pub line1: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schema::ShortText>)]
     pub line2: Option<String>,
+    #[schema(value_type = schema::Name)]
     pub city: String,
     /// State, province or county.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schema::Text100>)]
     pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schema::Text20>)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
+    #[schema(value_type = schema::Country)]
     pub country: String,
 }
 

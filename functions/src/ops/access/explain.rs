@@ -4,9 +4,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use guardpost_shared::access::schema::{IpAddress, PermissionName};
 use guardpost_shared::access::{Decision, Permission, Resource, Subject, authorize, catalogue, decision, gather};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{RegionId, SiteId, UserId};
+use guardpost_shared::domain::{RegionId, SiteId, UserId, schema};
 use guardpost_shared::http::{Params, Problem};
 use guardpost_shared::records::{role, user};
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -33,13 +34,18 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExplainParams {
+    #[param(inline, value_type = schema::Id)]
     pub user_id: String,
     /// A catalogue name, e.g. `shifts:create`.
+    #[param(inline, value_type = PermissionName)]
     pub permission: String,
-    /// The site it would be exercised on; or `region_id`; neither: the organisation.
+    /// The site it would be exercised on; or `region_id` (not both); neither: the organisation.
+    #[param(inline, value_type = Option<schema::Id>)]
     pub site_id: Option<String>,
+    #[param(inline, value_type = Option<schema::Id>)]
     pub region_id: Option<String>,
     /// For integration users: the address to judge API access from.
+    #[param(inline, value_type = Option<IpAddress>)]
     pub ip: Option<String>,
 }
 

@@ -6,6 +6,7 @@ use axum::extract::State;
 use chrono::Duration;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::{Timestamp, schema};
 use guardpost_shared::http::{Paged, Params, Problem};
 use guardpost_shared::records::audit::{self, AuditEntry};
 use guardpost_shared::records::{keys, sort_time};
@@ -35,14 +36,20 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// A user, role or assignment id.
+    /// A user, role or assignment id: keeps the entries about it (any text is taken and
+    /// compared, ignoring case; blank keeps them all).
     pub subject: Option<String>,
-    /// RFC 3339; default 7 days before `to`.
+    /// RFC 3339; default 7 days before `to`; before `to`, at most 93 days before it.
+    #[param(inline, value_type = Option<Timestamp>)]
     pub from: Option<String>,
     /// RFC 3339; default now.
+    #[param(inline, value_type = Option<Timestamp>)]
     pub to: Option<String>,
+    /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[param(inline, value_type = Option<schema::Cursor>)]
     pub cursor: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use guardpost_shared::access::{Permission, Resource, Subject, authorize_self, catalogue, decision, gather_for};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::SiteId;
+use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{Params, Problem};
 use guardpost_shared::{AppResult, AppState};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,8 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MyPermissionsParams {
+    /// The site to list them on; without one, the organisation as a whole.
+    #[param(inline, value_type = Option<schema::Id>)]
     pub site_id: Option<String>,
 }
 

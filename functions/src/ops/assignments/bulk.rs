@@ -1,17 +1,21 @@
 //! `POST /v1/role-assignments:bulk`: up to 100 additions and removals, all or nothing (one
 //! transaction, one audit entry): terminations and job code changes in one go.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::extract::State;
+use guardpost_shared::access::schema::{Reason, RoleRef, collect, nullable, reference};
 use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::Timestamp;
-use guardpost_shared::domain::{AssignmentId, UserId};
+use guardpost_shared::domain::{AssignmentId, Timestamp, UserId, schema};
 use guardpost_shared::http::{Body, Problem};
 use guardpost_shared::records::role::Scope;
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,24 +34,68 @@ fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// The document's schema is written by hand below (the derive cannot close a variant to
+/// unknown fields).
+#[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BulkChange {
     Add {
         user_id: String,
         role_id: String,
         scope: Scope,
-        #[schema(value_type = Option<Timestamp>)]
         valid_from: Option<Timestamp>,
-        #[schema(value_type = Option<Timestamp>)]
         valid_until: Option<Timestamp>,
-        #[schema(min_length = 1, max_length = 500)]
         reason: String,
     },
     Remove {
         user_id: String,
         assignment_id: String,
     },
+}
+
+/// One shape per `op`, each closed (`deny_unknown_fields` refuses any other field, a remove's
+/// `role_id` too), with the ids, the reason and the times as the handler and `apply` parse them.
+impl PartialSchema for BulkChange {
+    fn schema() -> RefOr<Schema> {
+        let op = |name: &str| ObjectBuilder::new().schema_type(Type::String).enum_values(Some([name]));
+        let change = |name: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .property("op", op(name))
+                .required("op")
+                .property("user_id", reference::<schema::Id>())
+                .required("user_id")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let add = change("add", "Give the user a role over a scope (as POST /v1/users/{user_id}/role-assignments)")
+            .property("role_id", reference::<RoleRef>())
+            .required("role_id")
+            .property("scope", reference::<Scope>())
+            .required("scope")
+            .property("valid_from", nullable::<Timestamp>())
+            .property("valid_until", nullable::<Timestamp>())
+            .property("reason", reference::<Reason>())
+            .required("reason");
+        let remove = change("remove", "Take one of the user's assignments away")
+            .property("assignment_id", reference::<schema::Id>())
+            .required("assignment_id");
+        OneOfBuilder::new().description(Some("One change, by `op`")).item(add).item(remove).into()
+    }
+}
+
+impl ToSchema for BulkChange {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("BulkChange")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        collect::<schema::Id>(schemas);
+        collect::<RoleRef>(schemas);
+        collect::<Scope>(schemas);
+        collect::<Timestamp>(schemas);
+        collect::<Reason>(schemas);
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

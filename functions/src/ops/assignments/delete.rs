@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{AssignmentId, UserId};
+use guardpost_shared::domain::{AssignmentId, UserId, schema};
 use guardpost_shared::http::{NoContent, Problem, path_id};
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,7 +26,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(delete, path = "/v1/users/{user_id}/role-assignments/{assignment_id}", tag = "access", security(("bearer" = [])),
-    params(("user_id" = String, Path), ("assignment_id" = String, Path)),
+    params(("user_id" = inline(schema::Id), Path), ("assignment_id" = inline(schema::Id), Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{AssignmentId, UserId};
+use guardpost_shared::domain::{AssignmentId, UserId, schema};
 use guardpost_shared::http::{Problem, path_id};
 use guardpost_shared::records::role;
 use guardpost_shared::{AppError, AppResult, AppState};
@@ -27,7 +27,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/users/{user_id}/role-assignments/{assignment_id}", tag = "access", security(("bearer" = [])),
-    params(("user_id" = String, Path), ("assignment_id" = String, Path)),
+    params(("user_id" = inline(schema::Id), Path), ("assignment_id" = inline(schema::Id), Path)),
     responses((status = 200, body = AssignmentView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

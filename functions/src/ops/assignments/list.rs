@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::UserId;
+use guardpost_shared::domain::{UserId, schema};
 use guardpost_shared::http::{Problem, path_id};
 use guardpost_shared::records::{role, user};
 use guardpost_shared::{AppResult, AppState};
@@ -34,7 +34,7 @@ pub struct Assignments {
 }
 
 #[utoipa::path(get, path = "/v1/users/{user_id}/role-assignments", tag = "access", security(("bearer" = [])),
-    params(("user_id" = String, Path)),
+    params(("user_id" = inline(schema::Id), Path)),
     responses((status = 200, body = Assignments), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

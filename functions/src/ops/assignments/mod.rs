@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::catalogue::Portal;
+use guardpost_shared::access::schema::{Reason, RoleRef};
 use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{AssignmentId, BoundedText, OrgSlug, RoleId, Timestamp, UserId};
@@ -65,6 +66,7 @@ impl AssignmentView {
 #[serde(deny_unknown_fields)]
 pub struct AssignmentInput {
     /// A default role's id (`guard`, `manager`, ...) or a custom role's.
+    #[schema(value_type = RoleRef)]
     pub role_id: String,
     /// `{"type": "org"}`, `{"type": "region", "id": ...}` or `{"type": "site", "id": ...}`.
     pub scope: Scope,
@@ -74,7 +76,7 @@ pub struct AssignmentInput {
     #[schema(value_type = Option<Timestamp>)]
     pub valid_until: Option<Timestamp>,
     /// Why (kept with the assignment and in the audit trail).
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(value_type = Reason)]
     pub reason: String,
 }
 

@@ -43,6 +43,9 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: Secret,
+    /// 10 to 128 characters, other than the current one, not containing the login, and not
+    /// guessable (zxcvbn score 3 of 4).
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 128)]
     pub new_password: Secret,
 }
 

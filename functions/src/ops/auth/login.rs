@@ -42,7 +42,11 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    /// The organisation's slug, e.g. `demo`.
+    /// The organisation's slug, e.g. `demo`: 2 to 40 of `a-z 0-9 -`, starting with a letter or
+    /// digit (anything else is answered like a wrong password).
+    #[schema(
+        pattern = r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[a-z0-9][a-z0-9-]{1,39}[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub org: String,
     /// Email address or username.
     pub login: String,

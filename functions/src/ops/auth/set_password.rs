@@ -31,6 +31,8 @@ fn router() -> OpenApiRouter<AppState> {
 pub struct SetPasswordRequest {
     /// From the emailed link: `{org}.{secret}`.
     pub token: Secret,
+    /// 10 to 128 characters, not containing the login, and not guessable (zxcvbn score 3 of 4).
+    #[schema(value_type = String, format = Password, min_length = 10, max_length = 128)]
     pub password: Secret,
 }
 

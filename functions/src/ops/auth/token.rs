@@ -3,6 +3,8 @@
 //! `403 api-access-blocked` when none of the integration's roles grants API access from the
 //! caller's address; every later request is checked the same way.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::extract::State;
 use chrono::Duration;
@@ -17,7 +19,9 @@ use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -36,10 +40,30 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// Always `client_credentials`.
+    #[schema(value_type = GrantType)]
     pub grant_type: String,
     pub client_id: String,
     #[schema(value_type = String)]
     pub client_secret: Secret,
+}
+
+/// The one grant type there is, as the handler compares it (exactly): `client_credentials`.
+pub struct GrantType;
+
+impl PartialSchema for GrantType {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("Always client_credentials"))
+            .enum_values(Some(["client_credentials"]))
+            .into()
+    }
+}
+
+impl ToSchema for GrantType {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("GrantType")
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use chrono::Duration;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{SiteId, TimeEntryId};
+use guardpost_shared::domain::{SiteId, TimeEntryId, schema};
 use guardpost_shared::http::{Problem, path_id};
 use guardpost_shared::records::time_entry::{Approval, TimeEntry};
 use guardpost_shared::records::{keys, sort_time};
@@ -34,7 +34,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/client/sites/{site_id}/timesheets/{time_entry_id}/approve", tag = "client", security(("bearer" = [])),
-    params(("site_id" = String, Path), ("time_entry_id" = String, Path)),
+    params(("site_id" = inline(schema::Id), Path), ("time_entry_id" = inline(schema::Id), Path)),
     responses((status = 200, body = ClientTimeEntry), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "Still open, or already approved", body = Problem)))]
 pub async fn handler(

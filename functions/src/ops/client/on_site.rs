@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::SiteId;
+use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{Problem, path_id};
 use guardpost_shared::records::time_entry::TimeEntry;
 use guardpost_shared::records::{keys, sort_time};
@@ -47,7 +47,7 @@ pub struct OnSiteGuard {
 }
 
 #[utoipa::path(get, path = "/v1/client/sites/{site_id}/on-site", tag = "client", security(("bearer" = [])),
-    params(("site_id" = String, Path)),
+    params(("site_id" = inline(schema::Id), Path)),
     responses((status = 200, body = OnSite), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::SiteId;
+use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
 use guardpost_shared::records::shift::ShiftKind;
 use guardpost_shared::{AppResult, AppState};
@@ -45,7 +45,7 @@ pub struct ClientShift {
 }
 
 #[utoipa::path(get, path = "/v1/client/sites/{site_id}/schedule", tag = "client", security(("bearer" = [])),
-    params(("site_id" = String, Path), RangeParams),
+    params(("site_id" = inline(schema::Id), Path), RangeParams),
     responses((status = 200, body = Paged<ClientShift>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

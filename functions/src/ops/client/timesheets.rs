@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::SiteId;
+use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
 use guardpost_shared::records::time_entry::{Break, TimeEntry};
 use guardpost_shared::{AppResult, AppState};
@@ -65,7 +65,7 @@ impl ClientTimeEntry {
 }
 
 #[utoipa::path(get, path = "/v1/client/sites/{site_id}/timesheets", tag = "client", security(("bearer" = [])),
-    params(("site_id" = String, Path), RangeParams),
+    params(("site_id" = inline(schema::Id), Path), RangeParams),
     responses((status = 200, body = Paged<ClientTimeEntry>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

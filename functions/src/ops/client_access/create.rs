@@ -8,9 +8,10 @@
 //! the chosen role, side by side; the transaction.
 
 use axum::extract::{Path, State};
+use guardpost_shared::access::schema::ClientRoleRef;
 use guardpost_shared::access::{Permission, Resource, authorize_reading};
 use guardpost_shared::auth::{Principal, password};
-use guardpost_shared::domain::{AssignmentId, Email, Name, RoleId, Secret, SiteId, UserId, Validator};
+use guardpost_shared::domain::{AssignmentId, Email, Name, RoleId, Secret, SiteId, UserId, Validator, schema};
 use guardpost_shared::http::{Body, Created, Problem, path_id};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::audit::{self, Change};
@@ -46,16 +47,16 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientAccessRequest {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = schema::Name)]
     pub first_name: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = schema::Name)]
     pub last_name: String,
     /// The client's login (unique in the organisation); report notifications go here too.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     pub phone: Option<PhoneInput>,
     /// A role of the client portal, e.g. `client`.
-    #[schema(example = "client")]
+    #[schema(value_type = ClientRoleRef)]
     pub role_id: String,
     /// Default `active`. A revoked access sends no invitation.
     pub status: Option<ClientAccessStatus>,
@@ -72,7 +73,7 @@ pub struct CreateClientAccessRequest {
 
 #[utoipa::path(post, path = "/v1/sites/{site_id}/client-accesses", tag = "client-access", security(("bearer" = [])),
     request_body = CreateClientAccessRequest,
-    params(("site_id" = String, Path),
+    params(("site_id" = inline(schema::Id), Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 201, body = ClientAccessView),

@@ -6,6 +6,7 @@
 use axum::extract::{Path, State};
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::schema;
 use guardpost_shared::http::{NoContent, Problem};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::user::UserStatus;
@@ -31,7 +32,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(delete, path = "/v1/client-accesses/{client_access_id}", tag = "client-access", security(("bearer" = [])),
-    params(("client_access_id" = String, Path)),
+    params(("client_access_id" = inline(schema::Id), Path)),
     responses((status = 204, description = "Deleted; the client's sessions end"), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

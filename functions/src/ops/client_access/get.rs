@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::schema;
 use guardpost_shared::http::Problem;
 use guardpost_shared::{AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,7 +27,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/client-accesses/{client_access_id}", tag = "client-access", security(("bearer" = [])),
-    params(("client_access_id" = String, Path, description = "The client user's id")),
+    params(("client_access_id" = inline(schema::Id), Path, description = "The client user's id")),
     responses((status = 200, body = ClientAccessView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::schema;
 use guardpost_shared::http::Problem;
 use guardpost_shared::{AppResult, AppState};
 use serde::Serialize;
@@ -34,7 +35,7 @@ pub struct SubSites {
 }
 
 #[utoipa::path(get, path = "/v1/client-accesses/{client_access_id}/sub-sites", tag = "client-access", security(("bearer" = [])),
-    params(("client_access_id" = String, Path)),
+    params(("client_access_id" = inline(schema::Id), Path)),
     responses((status = 200, body = SubSites), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::SiteId;
+use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem, path_id};
 use guardpost_shared::records::client_access::{self, ClientAccess};
 use guardpost_shared::records::keys;
@@ -32,7 +32,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/sites/{site_id}/client-accesses", tag = "client-access", security(("bearer" = [])),
-    params(("site_id" = String, Path), PageParams),
+    params(("site_id" = inline(schema::Id), Path), PageParams),
     responses((status = 200, body = Paged<ClientAccessView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

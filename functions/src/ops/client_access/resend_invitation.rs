@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::schema;
 use guardpost_shared::http::Problem;
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::audit::{self, Change};
@@ -32,7 +33,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/client-accesses/{client_access_id}/resend-invitation", tag = "client-access", security(("bearer" = [])),
-    params(("client_access_id" = String, Path),
+    params(("client_access_id" = inline(schema::Id), Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 200, description = "A new invitation is on its way", body = ClientAccessView), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, description = "The access is revoked", body = Problem)))]

@@ -4,18 +4,22 @@
 //! sub-sites not named keep their setting, and sub-sites added to the master later are visible.
 //! The client's access item and the audit entry are one version-checked transaction.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{SiteId, Validator};
+use guardpost_shared::domain::{SiteId, Validator, schema};
 use guardpost_shared::http::{Body, Problem};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::written_over;
 use guardpost_shared::store::TxOp;
 use guardpost_shared::{AppError, AppResult, AppState};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,9 +39,36 @@ fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
 }
 
+/// The body, for the document: at least one sub-site id (as `SiteId::parse` takes it), each to
+/// `true` or `false`. Whether each id is a sub-site of the access's master site is the handler's
+/// to say (422).
+pub struct SubSiteSettings;
+
+impl PartialSchema for SubSiteSettings {
+    fn schema() -> RefOr<Schema> {
+        let ids = match schema::Id::schema() {
+            RefOr::T(id) => Some(id),
+            RefOr::Ref(_) => None,
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("Sub-site id to true (the client sees it) or false (hidden); at least one"))
+            .property_names(ids)
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::Boolean)))
+            .min_properties(Some(1))
+            .into()
+    }
+}
+
+impl ToSchema for SubSiteSettings {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SubSiteSettings")
+    }
+}
+
 #[utoipa::path(put, path = "/v1/client-accesses/{client_access_id}/sub-sites", tag = "client-access", security(("bearer" = [])),
-    params(("client_access_id" = String, Path)),
-    request_body(content = BTreeMap<String, bool>, description = "Sub-site id to true (the client sees it) or false (hidden)"),
+    params(("client_access_id" = inline(schema::Id), Path)),
+    request_body(content = SubSiteSettings, description = "Sub-site id to true (the client sees it) or false (hidden)"),
     responses((status = 200, body = SubSites), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "The access's site is not a master site", body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(

@@ -7,8 +7,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::Permission;
+use guardpost_shared::access::schema::ClientRoleRef;
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{Name, Validator};
+use guardpost_shared::domain::{Name, Validator, schema};
 use guardpost_shared::http::{Body, Problem, present};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::user::UserStatus;
@@ -41,14 +42,15 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClientAccessRequest {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<schema::Name>)]
     pub first_name: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<schema::Name>)]
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<PhoneInput>)]
     pub phone: Option<Option<PhoneInput>>,
     /// Another role of the client portal.
+    #[schema(value_type = Option<ClientRoleRef>)]
     pub role_id: Option<String>,
     pub status: Option<ClientAccessStatus>,
     /// A new picture (the answer's `picture_upload` says where to send it); `null` removes it.
@@ -59,7 +61,7 @@ pub struct UpdateClientAccessRequest {
 
 #[utoipa::path(patch, path = "/v1/client-accesses/{client_access_id}", tag = "client-access", security(("bearer" = [])),
     request_body = UpdateClientAccessRequest,
-    params(("client_access_id" = String, Path)),
+    params(("client_access_id" = inline(schema::Id), Path)),
     responses((status = 200, body = ClientAccessView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(

@@ -2,14 +2,17 @@
 //! and username are unique per organisation, enforced by the store in the same transaction that
 //! writes the employee (no read-then-write race).
 
+use std::borrow::Cow;
+
 use axum::extract::State;
 use chrono::{Datelike, NaiveDate};
 use guardpost_shared::access::catalogue::Portal;
+use guardpost_shared::access::schema::RoleRef;
 use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::{Principal, password};
 use guardpost_shared::domain::{
     AssignmentId, BoundedText, Comment, Email, Name, RoleId, Secret, ShortText, SiteId, Tag, UserId, Username,
-    Validator,
+    Validator, schema,
 };
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::notify::{Message, enqueue};
@@ -21,13 +24,15 @@ use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Ref, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::view::EmployeeView;
-use crate::ops::users::PhoneInput;
 use crate::ops::users::new::{commit, user_ops};
+use crate::ops::users::{PhoneInput, fields};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -46,33 +51,47 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateEmployeeRequest {
     /// Unique per organisation: 1 to 32 of letters, digits, `.`, `_`, `-`.
+    #[schema(value_type = fields::EmployeeNumber)]
     pub employee_number: String,
+    #[schema(value_type = schema::Name)]
     pub first_name: String,
+    #[schema(value_type = schema::Name)]
     pub last_name: String,
+    #[schema(value_type = Option<schema::ShortText>)]
     pub job_title: Option<String>,
     pub main_phone: Option<PhoneInput>,
     pub other_phone: Option<PhoneInput>,
     pub gender: Option<Gender>,
     /// A login; unique per organisation.
+    #[schema(value_type = Option<fields::EmailAddress>)]
     pub email: Option<String>,
     /// A login; unique per organisation.
+    #[schema(value_type = Option<fields::Username>)]
     pub username: Option<String>,
-    /// Without one, the employee cannot log in until a password is set.
+    /// Without one, the employee cannot log in until a password is set. 10 to 128 characters,
+    /// not containing the login, and not guessable (zxcvbn score 3 of 4).
+    #[schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 128)]
     pub password: Option<Secret>,
     /// With a password: the employee must change it at the first login (the default, ASVS
     /// 6.4.1); `false` only by an administrator (employees:reset-password over the organisation).
     pub force_change: Option<bool>,
     pub address: Option<Address>,
+    #[schema(value_type = Option<fields::Birthday>)]
     pub birthday: Option<NaiveDate>,
+    #[schema(value_type = Option<fields::WorkDay>)]
     pub employment_date: Option<NaiveDate>,
+    #[schema(value_type = Option<fields::Comment>)]
     pub comments: Option<String>,
+    /// At most 50.
+    #[schema(value_type = Option<Vec<schema::Tag>>, max_items = 50)]
     pub tags: Option<Vec<String>>,
     /// The employee's first role: a default role's id (`guard`, `supervisor`, `manager`,
     /// `administrator`) or a custom role's. Default `guard`.
-    #[schema(value_type = Option<String>, example = "guard")]
+    #[schema(value_type = Option<RoleRef>, example = "guard")]
     pub role_id: Option<RoleId>,
     /// A site to assign the employee to at once (a site manager creating staff for their site
     /// gives it; without it, creating needs `employees:create` over the organisation).
+    #[schema(value_type = Option<schema::Id>)]
     pub site_id: Option<String>,
     /// Where the role applies. Default: the organisation (the Guard role only lets its holder
     /// act for themselves, and clocking in still needs a site assignment).
@@ -81,8 +100,39 @@ pub struct CreateEmployeeRequest {
     pub can_login: Option<bool>,
 }
 
-#[utoipa::path(post, path = "/v1/employees", tag = "employees", security(("bearer" = [])), request_body = CreateEmployeeRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+/// The body of `POST /v1/employees` as the document states it: a [`CreateEmployeeRequest`] with
+/// an email or a username (or both) to log in with, which `parse` requires.
+pub struct NewEmployee;
+
+impl PartialSchema for NewEmployee {
+    fn schema() -> RefOr<Schema> {
+        let login = |field: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(field, ObjectBuilder::new().schema_type(Type::String))
+                .required(field)
+        };
+        AllOfBuilder::new()
+            .description(Some("A new employee, with an email or a username (or both) to log in with"))
+            .item(Ref::from_schema_name(CreateEmployeeRequest::name()))
+            .item(AnyOfBuilder::new().item(login("email")).item(login("username")))
+            .into()
+    }
+}
+
+impl ToSchema for NewEmployee {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("NewEmployee")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((CreateEmployeeRequest::name().into_owned(), CreateEmployeeRequest::schema()));
+        CreateEmployeeRequest::schemas(schemas);
+    }
+}
+
+#[utoipa::path(post, path = "/v1/employees", tag = "employees", security(("bearer" = [])), request_body = NewEmployee,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters (spaces and tabs around are not part of the value)", pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$")),
     responses(
         (status = 201, body = EmployeeView),
         (status = 409, description = "Employee number, email or username already in use", body = Problem),

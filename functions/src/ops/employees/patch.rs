@@ -5,7 +5,10 @@
 //! at once.
 
 use chrono::{Datelike, NaiveDate};
-use guardpost_shared::domain::{BoundedText, Comment, Email, Name, ShortText, Tag, UserId, Username, Validator};
+use guardpost_shared::access::schema::Reason;
+use guardpost_shared::domain::{
+    BoundedText, Comment, Email, Name, ShortText, Tag, UserId, Username, Validator, schema,
+};
 use guardpost_shared::http::present;
 use guardpost_shared::records::site::Address;
 use guardpost_shared::records::user::{DirectoryAccess, Gender, User, UserStatus};
@@ -13,19 +16,19 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::create::employee_number;
-use crate::ops::users::PhoneInput;
+use crate::ops::users::{PhoneInput, fields};
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmployeePatch {
-    #[schema(min_length = 1, max_length = 32, pattern = r"^[A-Za-z0-9._-]+$")]
+    #[schema(value_type = Option<fields::EmployeeNumber>)]
     pub employee_number: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<schema::Name>)]
     pub first_name: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<schema::Name>)]
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = Option<schema::ShortText>)]
     pub job_title: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<PhoneInput>)]
@@ -38,25 +41,25 @@ pub struct EmployeePatch {
     pub gender: Option<Option<Gender>>,
     /// A login; unique per organisation. An employee keeps an email or a username.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, format = Email)]
+    #[schema(value_type = Option<fields::EmailAddress>)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<fields::Username>)]
     pub username: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Address>)]
     pub address: Option<Option<Address>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<fields::Birthday>)]
     pub birthday: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<fields::WorkDay>)]
     pub employment_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<fields::Comment>)]
     pub comments: Option<Option<String>>,
-    /// Replaces the tags.
-    #[schema(max_items = 50)]
+    /// Replaces the tags (at most 50).
+    #[schema(value_type = Option<Vec<schema::Tag>>, max_items = 50)]
     pub tags: Option<Vec<String>>,
     pub hr: Option<HrPatch>,
     pub can_sms_users: Option<bool>,
@@ -75,36 +78,39 @@ pub struct EmployeePatch {
 #[serde(deny_unknown_fields)]
 pub struct HrPatch {
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<fields::WorkDay>)]
     pub hire_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<fields::WorkDay>)]
     pub start_date: Option<Option<NaiveDate>>,
+    /// Not before the start date.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<fields::WorkDay>)]
     pub last_day: Option<Option<NaiveDate>>,
     /// A user of the organisation.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Id>)]
     pub recruited_by: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 64)]
+    #[schema(value_type = Option<fields::PayrollId>)]
     pub payroll_id: Option<Option<String>>,
+    /// Trimmed, 1 to 100 characters, no control characters.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 100)]
+    #[schema(value_type = Option<schema::Name>)]
     pub title: Option<Option<String>>,
+    /// Trimmed, 1 to 100 characters, no control characters.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 100)]
+    #[schema(value_type = Option<schema::Name>)]
     pub title_designation: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(value_type = Option<Reason>)]
     pub leave_reason: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = Option<fields::WorkDay>)]
     pub transfer_date: Option<Option<NaiveDate>>,
     /// An employee of the organisation, not oneself, and never a cycle.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Id>)]
     pub reports_to: Option<Option<String>>,
 }
 

@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize, outranks_user};
+use guardpost_shared::access::{Permission, Resource, authorize, outranks_user, schema};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{BoundedText, UserId};
 use guardpost_shared::http::{Body, Problem, path_id};
@@ -38,14 +38,14 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReactivateRequest {
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(value_type = schema::Reason)]
     pub reason: String,
 }
 
 #[utoipa::path(post, path = "/v1/employees/{employee_id}/reactivate", tag = "employees", security(("bearer" = [])),
     request_body = ReactivateRequest,
     params(("employee_id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters (spaces and tabs around are not part of the value)", pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$")),
     responses((status = 200, body = EmployeeView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "Not terminated", body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(

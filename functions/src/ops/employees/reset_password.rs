@@ -44,8 +44,12 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
     /// A new password, repeated in `password_confirmation`; or leave both out and send
-    /// `generate: true`.
+    /// `generate: true`. 10 to 128 characters, not containing the employee's login or names,
+    /// and not guessable (zxcvbn score 3 of 4).
+    #[schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 128)]
     pub password: Option<Secret>,
+    /// The same as `password`.
+    #[schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 128)]
     pub password_confirmation: Option<Secret>,
     /// Email a random temporary password (the employee must change it at the next login).
     #[serde(default)]
@@ -69,7 +73,7 @@ pub struct PasswordReset {
 #[utoipa::path(post, path = "/v1/employees/{employee_id}/password", tag = "employees", security(("bearer" = [])),
     request_body = ResetPasswordRequest,
     params(("employee_id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters (spaces and tabs around are not part of the value)", pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$")),
     responses((status = 200, body = PasswordReset), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

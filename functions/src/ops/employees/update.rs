@@ -44,7 +44,7 @@ const MAX_CHAIN: usize = 50;
 
 #[utoipa::path(patch, path = "/v1/employees/{employee_id}", tag = "employees", security(("bearer" = [])), request_body = EmployeePatch,
     params(("employee_id" = String, Path),
-        ("If-Match" = String, Header, description = "The ETag of the version read (GET /v1/employees/{employee_id})", pattern = r#"^"[0-9]+"$"#)),
+        ("If-Match" = String, Header, description = "The ETag of the version read (GET /v1/employees/{employee_id}): a version number in double quotes", pattern = r#"^[ \t]*"\+?0*[0-9]{1,19}"[ \t]*$"#)),
     responses(
         (status = 200, body = EmployeeView, headers(("ETag" = String, description = "The new version"))),
         (status = 403, body = Problem), (status = 404, body = Problem),

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Declared, FileView, authorize_files, check_declared, pending, ticket};
+use super::{Declared, FileContentType, FileName, FileView, authorize_files, check_declared, pending, ticket};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -37,13 +37,14 @@ fn router() -> OpenApiRouter<AppState> {
 pub struct NewFile {
     pub kind: FileKind,
     /// The file's name, e.g. `security-licence.pdf`.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = FileName)]
     pub name: String,
     /// `application/pdf`, `image/png`, `image/jpeg` or `image/webp`.
-    #[schema(example = "application/pdf")]
+    #[schema(value_type = FileContentType)]
     pub content_type: String,
     /// Bytes: 1 to 10,485,760.
     #[schema(minimum = 1, maximum = 10485760)]
+    #[serde(deserialize_with = "guardpost_shared::http::number::whole_number")]
     pub size: u64,
     /// When a licence or certification stops being valid.
     #[schema(value_type = Option<Day>)]
@@ -59,7 +60,7 @@ pub struct FileUpload {
 
 #[utoipa::path(post, path = "/v1/users/{user_id}/files", tag = "employees", security(("bearer" = [])), request_body = NewFile,
     params(("user_id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters (spaces and tabs around are not part of the value)", pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$")),
     responses((status = 201, body = FileUpload), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -6,15 +6,19 @@ pub mod create;
 pub mod get;
 pub mod list;
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, authorize_self};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{BoundedText, FileId, OrgSlug, UserId, Validator};
+use guardpost_shared::domain::{BoundedText, FileId, OrgSlug, UserId, Validator, schema};
 use guardpost_shared::files::{self, CONTENT_TYPES, MAX_BYTES, UploadTicket};
 use guardpost_shared::records::file::{FileKind, FileStatus, UserFile};
 use guardpost_shared::{AppResult, AppState};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::ops::users::authorize_user;
 
@@ -23,12 +27,14 @@ use crate::ops::users::authorize_user;
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPicture {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = FileName)]
     pub name: String,
     /// `image/png`, `image/jpeg` or `image/webp`.
+    #[schema(value_type = PictureContentType)]
     pub content_type: String,
     /// Bytes: 1 to 10,485,760.
     #[schema(minimum = 1, maximum = 10485760)]
+    #[serde(deserialize_with = "guardpost_shared::http::number::whole_number")]
     pub size: u64,
 }
 
@@ -42,6 +48,64 @@ impl NewPicture {
             size: self.size,
             expires_on: None,
         }
+    }
+}
+
+/// A file's name as `check_declared` takes it: `BoundedText<1, 200>` (trimmed, 1 to 200
+/// characters, no control characters) without `/` or `\`.
+pub struct FileName;
+
+impl PartialSchema for FileName {
+    fn schema() -> RefOr<Schema> {
+        AllOfBuilder::new()
+            .description(Some("A file name without / or \\: trimmed, 1 to 200 characters, no control characters"))
+            .item(schema::Line::schema())
+            .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^[^/\\]*$")))
+            .into()
+    }
+}
+
+impl ToSchema for FileName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("FileName")
+    }
+}
+
+/// The content types `check_declared` allows for a file: [`CONTENT_TYPES`].
+pub struct FileContentType;
+
+impl PartialSchema for FileContentType {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A content type of the allow list"))
+            .enum_values(Some(CONTENT_TYPES.iter().copied()))
+            .into()
+    }
+}
+
+impl ToSchema for FileContentType {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("FileContentType")
+    }
+}
+
+/// The content types `check_declared` allows for a picture: the images of [`CONTENT_TYPES`].
+pub struct PictureContentType;
+
+impl PartialSchema for PictureContentType {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An image content type of the allow list"))
+            .enum_values(Some(CONTENT_TYPES.iter().copied().filter(|t| t.starts_with("image/"))))
+            .into()
+    }
+}
+
+impl ToSchema for PictureContentType {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("PictureContentType")
     }
 }
 

@@ -2,9 +2,10 @@
 //! its first role (create a dedicated role with `api_access: grant`; TrackTik's advice).
 
 use axum::extract::State;
+use guardpost_shared::access::schema::StaffRoleRef;
 use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{AssignmentId, Name, RoleId, UserId};
+use guardpost_shared::domain::{AssignmentId, Name, RoleId, UserId, schema};
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Scope, UserAccess};
@@ -36,9 +37,10 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateIntegrationRequest {
     /// E.g. "Payroll export".
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(value_type = schema::Name)]
     pub name: String,
     /// A role to give it over `role_scope` (default: the organisation).
+    #[schema(value_type = Option<StaffRoleRef>)]
     pub role_id: Option<String>,
     pub role_scope: Option<Scope>,
 }

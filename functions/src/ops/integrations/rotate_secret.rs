@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::UserId;
+use guardpost_shared::domain::{UserId, schema};
 use guardpost_shared::http::{Created, Problem, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::keys;
@@ -30,7 +30,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/integrations/{user_id}/secret", tag = "access", security(("bearer" = [])),
-    params(("user_id" = String, Path)),
+    params(("user_id" = inline(schema::Id), Path)),
     responses((status = 201, body = IntegrationCredentials), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

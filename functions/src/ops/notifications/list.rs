@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::schema;
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::notify::{OutboxItem, Status, by_status};
 use guardpost_shared::store::{Query, read_page};
@@ -37,6 +38,8 @@ pub struct NotificationFilter {
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
+    #[param(inline, value_type = Option<schema::Cursor>)]
     pub cursor: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{Name, RegionId, Validator};
+use guardpost_shared::domain::{Name, RegionId, Validator, schema};
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::region::{self, Region};
 use guardpost_shared::records::{item, keys};
@@ -31,6 +31,7 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRegionRequest {
+    #[schema(value_type = schema::Name)]
     pub name: String,
 }
 

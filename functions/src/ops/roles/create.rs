@@ -1,10 +1,13 @@
 //! `POST /v1/roles`: a custom role. Only superusers may give it permissions.
 
+use std::borrow::Cow;
+
 use axum::extract::State;
 use guardpost_shared::access::catalogue::Portal;
+use guardpost_shared::access::schema::{Cidr, PermissionName, RoleDescription, collect, reference};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{RoleId, Validator};
+use guardpost_shared::domain::{RoleId, Validator, schema};
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, ApiAccess, Role};
@@ -12,7 +15,9 @@ use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::{Condition, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -31,11 +36,12 @@ fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handler))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// The document's schema is written by hand below: one shape per portal, each listing the
+/// permissions a role of that portal may hold.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoleRequest {
     /// Unique in the organisation (case-insensitive).
-    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -49,6 +55,60 @@ pub struct CreateRoleRequest {
     pub api_access: ApiAccess,
     #[serde(default)]
     pub allowed_cidrs: Vec<String>,
+}
+
+/// What `parse_name`, `parse_description`, `parse_permissions` and `parse_cidrs` accept, per
+/// portal (`parse_permissions` refuses a permission of another portal: client roles hold client
+/// permissions, staff roles staff ones, admin roles admin and staff ones). Unknown fields are
+/// refused (`deny_unknown_fields`); `description`, `permissions`, `api_access` and
+/// `allowed_cidrs` may be left out but not be `null`.
+impl PartialSchema for CreateRoleRequest {
+    fn schema() -> RefOr<Schema> {
+        let shape = |portal: Portal, name: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(format!("A role of the {name} portal")))
+                .property("name", reference::<schema::Name>())
+                .required("name")
+                .property("description", reference::<RoleDescription>())
+                .property("portal", ObjectBuilder::new().schema_type(Type::String).enum_values(Some([name])))
+                .required("portal")
+                .property(
+                    "permissions",
+                    ArrayBuilder::new()
+                        .description(Some("Catalogue names (superusers only)"))
+                        .items(PermissionName::of_portal(portal)),
+                )
+                .property("api_access", reference::<ApiAccess>())
+                .property(
+                    "allowed_cidrs",
+                    ArrayBuilder::new()
+                        .description(Some("At most 50 CIDR ranges (superusers only)"))
+                        .items(reference::<Cidr>())
+                        .max_items(Some(50)),
+                )
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .description(Some("A custom role: a client role holds only client portal permissions"))
+            .item(shape(Portal::Admin, "admin"))
+            .item(shape(Portal::Staff, "staff"))
+            .item(shape(Portal::Client, "client"))
+            .into()
+    }
+}
+
+impl ToSchema for CreateRoleRequest {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CreateRoleRequest")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        collect::<schema::Name>(schemas);
+        collect::<RoleDescription>(schemas);
+        collect::<ApiAccess>(schemas);
+        collect::<Cidr>(schemas);
+    }
 }
 
 #[utoipa::path(post, path = "/v1/roles", tag = "access", security(("bearer" = [])), request_body = CreateRoleRequest,

@@ -2,6 +2,7 @@
 //! (move them first). The check reads every user's access item from the base table.
 
 use axum::extract::{Path, State};
+use guardpost_shared::access::schema::RoleRef;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::RoleId;
@@ -30,7 +31,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(delete, path = "/v1/roles/{role_id}", tag = "access", security(("bearer" = [])),
-    params(("role_id" = String, Path)),
+    params(("role_id" = inline(RoleRef), Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, description = "A default role, or a role with assignments", body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use guardpost_shared::access::schema::RoleRef;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::RoleId;
@@ -27,7 +28,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/roles/{role_id}", tag = "access", security(("bearer" = [])),
-    params(("role_id" = String, Path, description = "A default role's id (e.g. `guard`) or a custom role's")),
+    params(("role_id" = inline(RoleRef), Path, description = "A default role's id (e.g. `guard`) or a custom role's")),
     responses((status = 200, body = RoleView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

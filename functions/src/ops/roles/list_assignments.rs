@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use guardpost_shared::access::schema::RoleRef;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::RoleId;
@@ -30,7 +31,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/v1/roles/{role_id}/assignments", tag = "access", security(("bearer" = [])),
-    params(("role_id" = String, Path), PageParams),
+    params(("role_id" = inline(RoleRef), Path), PageParams),
     responses((status = 200, body = Paged<AssignmentView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -4,9 +4,10 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use guardpost_shared::access::schema::{Cidr, PermissionName, RoleDescription, RoleRef};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{RoleId, Validator};
+use guardpost_shared::domain::{RoleId, Validator, schema};
 use guardpost_shared::http::{Body, Problem, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, ApiAccess};
@@ -36,16 +37,21 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRoleRequest {
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<RoleDescription>)]
     pub description: Option<String>,
-    /// The whole new set (superusers only).
+    /// The whole new set (superusers only): catalogue names, each of the role's portal.
+    #[schema(value_type = Option<Vec<PermissionName>>)]
     pub permissions: Option<Vec<String>>,
     pub api_access: Option<ApiAccess>,
+    /// At most 50 CIDR ranges (superusers only).
+    #[schema(value_type = Option<Vec<Cidr>>, max_items = 50)]
     pub allowed_cidrs: Option<Vec<String>>,
 }
 
 #[utoipa::path(patch, path = "/v1/roles/{role_id}", tag = "access", security(("bearer" = [])), request_body = UpdateRoleRequest,
-    params(("role_id" = String, Path)),
+    params(("role_id" = inline(RoleRef), Path)),
     responses((status = 200, body = RoleView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use chrono::Duration;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{ShiftId, ShortText, SiteId, Timestamp, UserId, Validator};
+use guardpost_shared::domain::{ShiftId, ShortText, SiteId, Timestamp, UserId, Validator, schema};
 use guardpost_shared::http::{Body, Created, Problem, path_id};
 use guardpost_shared::records::shift::{self, Shift, ShiftKind};
 use guardpost_shared::records::{item, keys, sort_time};
@@ -34,11 +34,13 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateShiftRequest {
+    #[schema(value_type = schema::Id)]
     pub employee_id: String,
     /// RFC 3339.
     pub start: Timestamp,
     /// RFC 3339, after `start`, at most 24 hours later.
     pub end: Timestamp,
+    #[schema(value_type = Option<schema::ShortText>)]
     pub position: Option<String>,
 }
 

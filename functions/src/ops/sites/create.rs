@@ -4,7 +4,7 @@
 use axum::extract::State;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator};
+use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator, schema};
 use guardpost_shared::http::{Body, Created, Problem};
 use guardpost_shared::records::site::{Address, Site, SiteKind, SiteStatus};
 use guardpost_shared::records::{get, keys, region};
@@ -32,14 +32,18 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSiteRequest {
+    #[schema(value_type = schema::Name)]
     pub name: String,
     /// `site` (default) or `master` (a multi-site client whose sub-sites name it as parent).
     pub kind: Option<SiteKind>,
     /// Required unless `parent_site_id` is given.
+    #[schema(value_type = Option<schema::Id>)]
     pub region_id: Option<String>,
     /// Makes this a sub-site of that master site.
+    #[schema(value_type = Option<schema::Id>)]
     pub parent_site_id: Option<String>,
     /// IANA time zone, e.g. `America/Toronto`.
+    #[schema(value_type = schema::TimeZoneName)]
     pub time_zone: String,
     pub address: Option<Address>,
     /// Default `active`.

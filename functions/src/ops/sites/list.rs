@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{RegionId, SiteId};
+use guardpost_shared::domain::{RegionId, SiteId, schema};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::records::keys;
 use guardpost_shared::records::site::Site;
@@ -36,12 +36,15 @@ fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct SiteFilter {
     /// Only the sub-sites of this master site.
+    #[param(value_type = Option<schema::Id>)]
     pub parent_site_id: Option<String>,
     /// Only the sites of this region.
+    #[param(value_type = Option<schema::Id>)]
     pub region_id: Option<String>,
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(value_type = Option<schema::Cursor>)]
     pub cursor: Option<String>,
 }
 

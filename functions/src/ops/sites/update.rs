@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
-use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator};
+use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator, schema};
 use guardpost_shared::http::{Body, Problem, path_id};
 use guardpost_shared::records::region;
 use guardpost_shared::records::site::{Address, Site, SiteKind, SiteStatus};
@@ -34,9 +34,12 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSiteRequest {
+    #[schema(value_type = Option<schema::Name>)]
     pub name: Option<String>,
     /// Not for sub-sites, which stay in their master site's region.
+    #[schema(value_type = Option<schema::Id>)]
     pub region_id: Option<String>,
+    #[schema(value_type = Option<schema::TimeZoneName>)]
     pub time_zone: Option<String>,
     pub address: Option<Address>,
     pub status: Option<SiteStatus>,

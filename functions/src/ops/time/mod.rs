@@ -25,9 +25,13 @@ use utoipa::ToSchema;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockRequest {
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
+    #[schema(minimum = 0, maximum = 100000)]
     pub accuracy_m: Option<f64>,
+    #[schema(value_type = Option<guardpost_shared::domain::schema::Note>)]
     pub note: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 //! notification preferences, and how a new user is written.
 
 pub mod directory;
+pub mod fields;
 pub mod get_notification_preferences;
 pub mod get_user_notification_preferences;
 pub mod login_activity;
@@ -20,6 +21,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct PhoneInput {
     /// International form; stored as E.164.
+    #[schema(value_type = fields::PhoneNumber)]
     pub number: String,
     /// The owner agreed to SMS alerts on this number.
     #[serde(default)]

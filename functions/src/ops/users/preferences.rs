@@ -7,6 +7,8 @@ use guardpost_shared::{AppError, AppResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::fields;
+
 /// Per topic, the channels the user gets it by.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationPreferences {
@@ -36,6 +38,8 @@ impl From<&Preferences> for NotificationPreferences {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreferencesChange {
+    /// Account emails cannot be switched off: `email` is `true`.
+    #[schema(value_type = Option<fields::AccountChannels>)]
     pub account: Option<Channels>,
     pub report_submitted: Option<Channels>,
     pub exception: Option<Channels>,

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use guardpost_shared::access::{Permission, Resource, authorize};
+use guardpost_shared::access::{Permission, Resource, authorize, schema};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{BoundedText, UserId};
 use guardpost_shared::http::{Body, Problem, path_id};
@@ -39,7 +39,7 @@ fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SetSuperuser {
     pub superuser: bool,
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(value_type = schema::Reason)]
     pub reason: String,
 }
 
