@@ -28,8 +28,12 @@ use crate::registry::{Access, OPERATIONS, Operation};
 #[openapi(
     info(title = "guardpost", description = "Open-source backend for security-guard companies.", license(name = "Apache-2.0")),
     modifiers(&BearerAuth),
-    // Referenced by query parameters only, which utoipa does not collect.
-    components(schemas(guardpost_shared::domain::schema::Cursor)),
+    // Referenced by query parameters, which utoipa does not collect.
+    components(schemas(
+        guardpost_shared::domain::schema::Cursor,
+        guardpost_shared::domain::schema::Id,
+        guardpost_shared::domain::Timestamp,
+    )),
     tags(
         (name = "auth", description = "Login, token refresh, logout, the caller"),
         (name = "me", description = "The caller's own sites"),

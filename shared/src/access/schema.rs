@@ -8,8 +8,6 @@
 //! Also: [`reference`], [`nullable`] and [`collect`], for schemas written by hand (`Scope`, the
 //! bulk changes, the role creation) that refer to other components.
 
-use std::borrow::Cow;
-
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, OneOfBuilder, Ref, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
@@ -19,12 +17,7 @@ use super::defaults::portal_allows;
 use crate::domain::RoleId;
 use crate::domain::schema as domain;
 
-/// What `str::trim` removes (Unicode White_Space): the same class as [`crate::domain::schema`]'s.
-const WS: &str = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
-
-fn string(description: &str) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).description(Some(description))
-}
+use crate::domain::schema::{WS, string, with_max_length};
 
 /// A `$ref` to `T`'s component; the schema using it lists `T` with [`collect`].
 pub fn reference<T: ToSchema>() -> RefOr<Schema> {
@@ -40,16 +33,6 @@ pub fn nullable<T: ToSchema>() -> RefOr<Schema> {
 pub fn collect<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
     schemas.push((T::name().into_owned(), T::schema()));
     T::schemas(schemas);
-}
-
-macro_rules! named {
-    ($name:ident) => {
-        impl ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
-            }
-        }
-    };
 }
 
 /// A permission name of the catalogue (`catalogue::find`; GET /v1/permissions lists them).
@@ -72,7 +55,7 @@ impl PartialSchema for PermissionName {
     }
 }
 
-named!(PermissionName);
+crate::named_schema!(PermissionName);
 
 /// `word` in any ASCII case: `guard` -> `[gG][uU][aA][rR][dD]`.
 fn any_case(word: &str) -> String {
@@ -115,7 +98,7 @@ impl PartialSchema for RoleRef {
     }
 }
 
-named!(RoleRef);
+crate::named_schema!(RoleRef);
 
 /// A client portal role's id: of the default roles, only `client` (the handlers answer 422 for
 /// another portal's role); or a custom role's ULID.
@@ -127,7 +110,7 @@ impl PartialSchema for ClientRoleRef {
     }
 }
 
-named!(ClientRoleRef);
+crate::named_schema!(ClientRoleRef);
 
 /// An admin or staff role's id (what an integration user may hold): a default role other than
 /// `client`, or a custom role's ULID.
@@ -142,20 +125,7 @@ impl PartialSchema for StaffRoleRef {
     }
 }
 
-named!(StaffRoleRef);
-
-/// `base` (one of [`crate::domain::schema`]'s text schemas) with another maximum length: their
-/// patterns say what is allowed, their `maxLength` how much.
-fn with_max_length(base: RefOr<Schema>, max: usize, description: &str) -> RefOr<Schema> {
-    match base {
-        RefOr::T(Schema::Object(mut object)) => {
-            object.max_length = Some(max);
-            object.description = Some(description.to_owned());
-            RefOr::T(Schema::Object(object))
-        }
-        other => other,
-    }
-}
+crate::named_schema!(StaffRoleRef);
 
 /// Why an assignment is made (`BoundedText<1, 500>`).
 pub struct Reason;
@@ -166,7 +136,7 @@ impl PartialSchema for Reason {
     }
 }
 
-named!(Reason);
+crate::named_schema!(Reason);
 
 /// A role's description (`BoundedText<0, 500>`).
 pub struct RoleDescription;
@@ -177,7 +147,7 @@ impl PartialSchema for RoleDescription {
     }
 }
 
-named!(RoleDescription);
+crate::named_schema!(RoleDescription);
 
 /// One to four hex digits: a group of an IPv6 address.
 const HEX: &str = "[0-9A-Fa-f]{1,4}";
@@ -220,7 +190,7 @@ impl PartialSchema for IpAddress {
     }
 }
 
-named!(IpAddress);
+crate::named_schema!(IpAddress);
 
 /// A CIDR range as the roles' `parse_cidrs` reads it: trimmed, then `ipnet::IpNet`'s parser (an
 /// address, `/` and a prefix length: 0 to 32 for IPv4, 0 to 128 for IPv6).
@@ -238,7 +208,7 @@ impl PartialSchema for Cidr {
     }
 }
 
-named!(Cidr);
+crate::named_schema!(Cidr);
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,11 @@ impl Email {
         // The library parses RFC 5322 addr-spec; we also insist on a dotted domain and refuse
         // the quoted and bracketed forms no real user types, which keeps headers simple.
         let parsed = email_address::EmailAddress::from_str(text).map_err(|_| ContactError::Email)?;
+        // The library also accepts a display name (`Anything <a@b.co>`), whose text it does not
+        // check (line breaks included): only the bare address is an address here.
+        if parsed.email() != text {
+            return Err(ContactError::Email);
+        }
         let domain = parsed.domain();
         let local = parsed.local_part();
         let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic() && !"\"()<>[]\\,;:".contains(c));
@@ -96,6 +101,13 @@ impl Phone {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_display_name_is_not_an_address() {
+        assert!(Email::parse("Anything <a@b.co>").is_err());
+        assert!(Email::parse("x\r\nBcc: victim@evil.example <a@b.co>").is_err());
+        assert_eq!(Email::parse(" A@B.co ").map(|e| e.as_str().to_owned()), Ok("a@b.co".to_owned()));
+    }
 
     #[test]
     fn emails_are_lowercased_and_need_a_dotted_domain() {

@@ -10,9 +10,9 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
 /// What `str::trim` removes (Unicode White_Space).
-const WS: &str = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+pub const WS: &str = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 /// Control characters (`char::is_control`: Unicode Cc).
-const CC: &str = r"\u0000-\u001f\u007f-\u009f";
+pub const CC: &str = r"\u0000-\u001f\u007f-\u009f";
 
 /// The pattern of [`super::BoundedText`]: whitespace around, then (if `required`) at least one
 /// character, no control characters inside.
@@ -22,8 +22,46 @@ fn bounded_text_pattern(required: bool) -> String {
     format!("^[{WS}]*{core}[{WS}]*$")
 }
 
-fn string(description: &str) -> ObjectBuilder {
+/// Controls other than tab, line feed and carriage return: what a comment may not hold.
+pub const CC_BUT_LINE_BREAKS: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+
+/// The pattern of [`super::Comment`]: whitespace around (trimmed), line breaks and tabs allowed
+/// inside, no other control characters; at most `max` characters after trimming, if given.
+pub fn comment_pattern(max: Option<usize>) -> String {
+    let edge = format!("[^{WS}{CC}]");
+    let inside = format!("[^{CC_BUT_LINE_BREAKS}]");
+    let repeat = max.map_or("*".to_owned(), |m| format!("{{0,{}}}", m.saturating_sub(2)));
+    format!("^[{WS}]*(?:{edge}(?:{inside}{repeat}{edge})?)?[{WS}]*$")
+}
+
+/// A string schema with a description.
+pub fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)).description(Some(description))
+}
+
+/// `base` (one of this module's text schemas) with another maximum length: its pattern says
+/// what is allowed, `maxLength` how much.
+pub fn with_max_length(base: RefOr<Schema>, max: usize, description: &str) -> RefOr<Schema> {
+    match base {
+        RefOr::T(Schema::Object(mut object)) => {
+            object.max_length = Some(max);
+            object.description = Some(description.to_owned());
+            RefOr::T(Schema::Object(object))
+        }
+        other => other,
+    }
+}
+
+/// `impl ToSchema` naming a schema-only type after itself.
+#[macro_export]
+macro_rules! named_schema {
+    ($name:ident) => {
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
 }
 
 macro_rules! text_schema {
@@ -79,12 +117,9 @@ pub struct Note;
 
 impl utoipa::PartialSchema for Note {
     fn schema() -> RefOr<Schema> {
-        // Controls other than tab, line feed and carriage return.
-        let other = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
-        let core = format!("[^{WS}{other}](?:[^{other}]*[^{WS}{other}])?");
         string("Up to 1,000 characters; line breaks allowed, other control characters not")
             .max_length(Some(1000))
-            .pattern(Some(format!("^[{WS}]*(?:{core})?[{WS}]*$")))
+            .pattern(Some(comment_pattern(None)))
             .into()
     }
 }

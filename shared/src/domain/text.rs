@@ -127,6 +127,12 @@ impl Username {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_length_counts_as_sent() {
+        assert!(Name::parse(&format!("  {}  ", "a".repeat(96))).is_ok());
+        assert_eq!(Name::parse(&format!("  {}  ", "a".repeat(97))).map(|_| ()), Err(TextError::TooLong(100)));
+    }
     use proptest::prelude::*;
 
     #[test]

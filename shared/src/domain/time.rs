@@ -1,8 +1,10 @@
 //! Instants and days as clients send them, bounded at the boundary to RFC 3339's own years, 0000
-//! to 9999 (as written, before conversion to UTC). chrono accepts years from -262143 to 262142,
-//! and adding an hour to its last instant overflows (a panic); nothing outside RFC 3339's range
-//! gets in, so date arithmetic on what does cannot overflow. The bound is exactly what the
-//! OpenAPI document's `format: date-time` / `date` says, so the contract check holds.
+//! to 9999 (as written, and in UTC, so that every stored instant can be written back in RFC
+//! 3339). chrono accepts years from -262143 to 262142, and adding an hour to its last instant
+//! overflows (a panic); nothing outside RFC 3339's range gets in, so date arithmetic on what does
+//! cannot overflow. This is what the OpenAPI document's `format: date-time` / `date` says, but
+//! for instants within a day of year 0000's start or year 9999's end whose offset carries them
+//! out of it.
 
 use std::fmt;
 
@@ -34,8 +36,9 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     pub fn parse(raw: &str) -> Result<Self, TimeError> {
         let t = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| TimeError::Format)?;
-        // The year as written: `0000-01-01T00:00:00+01:00` is valid RFC 3339 (UTC year -1).
-        if in_range(t.year()) { Ok(Self(t.with_timezone(&Utc))) } else { Err(TimeError::Range) }
+        // The year as written, and in UTC: the instant must also be written back in RFC 3339
+        // (`0000-01-01T00:00:00+01:00` is UTC year -1, which RFC 3339 cannot write).
+        if in_range(t.year()) { Self::new(t.with_timezone(&Utc)) } else { Err(TimeError::Range) }
     }
 
     pub fn new(t: DateTime<Utc>) -> Result<Self, TimeError> {
@@ -79,7 +82,14 @@ pub struct Day(NaiveDate);
 
 impl Day {
     pub fn parse(raw: &str) -> Result<Self, TimeError> {
-        Self::new(NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| TimeError::DateFormat)?)
+        let text = raw.trim();
+        // Exactly YYYY-MM-DD: chrono's `%Y-%m-%d` would also take `26-1-5` or `+2026-01-05`.
+        let shaped = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !shaped {
+            return Err(TimeError::DateFormat);
+        }
+        Self::new(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| TimeError::DateFormat)?)
     }
 
     pub fn new(d: NaiveDate) -> Result<Self, TimeError> {
@@ -122,12 +132,19 @@ mod tests {
         {
             assert!(Timestamp::parse(raw).is_err(), "{raw}");
         }
-        for raw in ["2026-11-22T08:00:00+01:00", "9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+01:00"] {
+        for raw in ["2026-11-22T08:00:00+01:00", "9999-12-31T23:59:59+01:00", "0000-01-01T00:00:00-01:00"] {
             assert!(Timestamp::parse(raw).is_ok(), "{raw}");
+        }
+        // Valid RFC 3339, but UTC years RFC 3339 cannot write back.
+        for raw in ["9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+01:00"] {
+            assert!(Timestamp::parse(raw).is_err(), "{raw}");
         }
         assert!(Day::parse("2026-02-30").is_err());
         assert!(Day::parse("+10000-01-01").is_err());
         assert!(Day::parse("0000-01-01").is_ok());
+        for loose in ["26-11-22", "2026-1-5", "+2026-01-05", "2026-01-05x"] {
+            assert!(Day::parse(loose).is_err(), "{loose}");
+        }
     }
 
     proptest! {

@@ -55,21 +55,44 @@ impl<T: Serialize> IntoResponse for Tagged<T> {
     }
 }
 
-/// The version a change is made against, from `If-Match` (required: `428` without it; a value
-/// that names no version can never match: `412`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IfMatch(pub u64);
+/// The version a change is made against, from `If-Match`: required (`428` without it); a
+/// well-formed entity tag that is not one version this API gave (`*`, a weak tag, a list) can
+/// never match (`412`); a header that is no entity tag at all is malformed (`400`). The
+/// extractor never refuses by itself: the handler asks for [`IfMatch::version`] once the body
+/// has been read, so that a malformed body is a 400 whatever the header says.
+#[derive(Debug)]
+pub struct IfMatch(Result<u64, AppError>);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfMatch {
-    type Rejection = AppError;
+impl IfMatch {
+    pub fn version(self) -> Result<u64, AppError> {
+        self.0
+    }
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let raw = parts.headers.get(axum::http::header::IF_MATCH).ok_or(AppError::PreconditionRequired)?;
-        // Not an ETag this API could have given: a malformed request, not a stale one.
+    fn parse(raw: Option<&axum::http::HeaderValue>) -> Result<u64, AppError> {
+        let raw = raw.ok_or(AppError::PreconditionRequired)?;
         let malformed = || AppError::Malformed("If-Match must be the ETag a GET answered, e.g. \"3\"".into());
         let text = raw.to_str().map_err(|_| malformed())?.trim();
         let version = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse::<u64>().ok());
-        version.map(Self).ok_or_else(malformed)
+        if let Some(version) = version {
+            return Ok(version);
+        }
+        let entity_tag = |t: &str| {
+            let t = t.trim();
+            let t = t.strip_prefix("W/").unwrap_or(t);
+            t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t[1..t.len() - 1].contains('"')
+        };
+        if text == "*" || (!text.is_empty() && text.split(',').all(entity_tag)) {
+            return Err(AppError::PreconditionFailed);
+        }
+        Err(malformed())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(Self::parse(parts.headers.get(axum::http::header::IF_MATCH))))
     }
 }
 
@@ -81,4 +104,33 @@ pub fn path_id<T>(
     parse: impl Fn(&str) -> Result<T, crate::domain::IdError>,
 ) -> Result<T, AppError> {
     parse(raw).map_err(|_| AppError::NotFound(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::extract::FromRequestParts;
+
+    use super::*;
+
+    async fn if_match(value: Option<&str>) -> Result<u64, u16> {
+        let mut request = axum::http::Request::builder();
+        if let Some(value) = value {
+            request = request.header(axum::http::header::IF_MATCH, value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap_or_default().into_parts();
+        let extracted = IfMatch::from_request_parts(&mut parts, &()).await.unwrap_or_else(|never| match never {});
+        extracted.version().map_err(|e| axum::response::IntoResponse::into_response(e).status().as_u16())
+    }
+
+    #[tokio::test]
+    async fn a_version_matches_other_entity_tags_never_do_and_anything_else_is_malformed() {
+        assert_eq!(if_match(Some("\"3\"")).await, Ok(3));
+        assert_eq!(if_match(None).await, Err(428));
+        for never in ["*", "W/\"3\"", "\"3\", \"4\"", "\"abc\""] {
+            assert_eq!(if_match(Some(never)).await, Err(412), "{never}");
+        }
+        for malformed in ["3", "", "\"3", "W/3"] {
+            assert_eq!(if_match(Some(malformed)).await, Err(400), "{malformed}");
+        }
+    }
 }

@@ -118,6 +118,31 @@ fn operation_ids_are_unique_and_only_the_self_proving_ones_are_public() {
 }
 
 #[test]
+fn every_link_names_an_operation_and_every_reference_resolves() {
+    let doc = serde_json::to_value(guardpost::app::openapi()).unwrap();
+    let ids: BTreeSet<String> = OPERATIONS.iter().map(|op| op.id.to_owned()).collect();
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values().filter(|op| op.get("responses").is_some()) {
+            assert!(ids.contains(op["operationId"].as_str().unwrap_or_default()), "{op:?} has no registry id");
+            for response in op["responses"].as_object().unwrap().values() {
+                for link in response.get("links").and_then(|l| l.as_object()).into_iter().flat_map(|l| l.values()) {
+                    links += 1;
+                    assert!(ids.contains(link["operationId"].as_str().unwrap_or_default()), "link {link}");
+                }
+            }
+        }
+    }
+    assert!(links > 40, "the creates link to what they made ({links} links)");
+    let text = doc.to_string();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "#/components/schemas/{name} is referenced but not defined");
+    }
+}
+
+#[test]
 fn openapi_documents_problem_answers_and_bearer_auth() {
     let doc = serde_json::to_value(guardpost::app::openapi()).unwrap();
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");

@@ -113,7 +113,6 @@ pub struct BulkResult {
 }
 
 #[utoipa::path(post, path = "/v1/role-assignments:bulk", tag = "access", security(("bearer" = [])), request_body = BulkRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 200, body = BulkResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -27,8 +27,7 @@ fn router() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(post, path = "/v1/users/{user_id}/role-assignments", tag = "access", security(("bearer" = [])),
     request_body = AssignmentInput,
-    params(("user_id" = inline(schema::Id), Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    params(("user_id" = inline(schema::Id), Path)),
     responses((status = 201, body = AssignmentView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -73,8 +73,7 @@ pub struct CreateClientAccessRequest {
 
 #[utoipa::path(post, path = "/v1/sites/{site_id}/client-accesses", tag = "client-access", security(("bearer" = [])),
     request_body = CreateClientAccessRequest,
-    params(("site_id" = inline(schema::Id), Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    params(("site_id" = inline(schema::Id), Path)),
     responses(
         (status = 201, body = ClientAccessView),
         (status = 403, body = Problem), (status = 404, body = Problem),

@@ -33,8 +33,7 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/v1/client-accesses/{client_access_id}/resend-invitation", tag = "client-access", security(("bearer" = [])),
-    params(("client_access_id" = inline(schema::Id), Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    params(("client_access_id" = inline(schema::Id), Path)),
     responses((status = 200, description = "A new invitation is on its way", body = ClientAccessView), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, description = "The access is revoked", body = Problem)))]
 pub async fn handler(

@@ -132,7 +132,6 @@ impl ToSchema for NewEmployee {
 }
 
 #[utoipa::path(post, path = "/v1/employees", tag = "employees", security(("bearer" = [])), request_body = NewEmployee,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters (spaces and tabs around are not part of the value)", pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$")),
     responses(
         (status = 201, body = EmployeeView),
         (status = 409, description = "Employee number, email or username already in use", body = Problem),

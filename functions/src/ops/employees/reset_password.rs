@@ -72,8 +72,7 @@ pub struct PasswordReset {
 
 #[utoipa::path(post, path = "/v1/employees/{employee_id}/password", tag = "employees", security(("bearer" = [])),
     request_body = ResetPasswordRequest,
-    params(("employee_id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters (spaces and tabs around are not part of the value)", pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$")),
+    params(("employee_id" = String, Path)),
     responses((status = 200, body = PasswordReset), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -44,7 +44,7 @@ const MAX_CHAIN: usize = 50;
 
 #[utoipa::path(patch, path = "/v1/employees/{employee_id}", tag = "employees", security(("bearer" = [])), request_body = EmployeePatch,
     params(("employee_id" = String, Path),
-        ("If-Match" = String, Header, description = "The ETag of the version read (GET /v1/employees/{employee_id}): a version number in double quotes", pattern = r#"^[ \t]*"\+?0*[0-9]{1,19}"[ \t]*$"#)),
+        ("If-Match" = String, Header, description = "The ETag of the version read (GET /v1/employees/{employee_id}): a version number in double quotes. Other entity tags (`*`, weak ones, lists) never match: 412", pattern = r#"^[ \t]*(?:\*|(?:W/)?"[^"]*"(?:[ \t]*,[ \t]*(?:W/)?"[^"]*")*)[ \t]*$"#)),
     responses(
         (status = 200, body = EmployeeView, headers(("ETag" = String, description = "The new version"))),
         (status = 403, body = Problem), (status = 404, body = Problem),
@@ -57,9 +57,10 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Path(employee_id): Path<String>,
-    IfMatch(expected): IfMatch,
+    if_match: IfMatch,
     Body(req): Body<EmployeePatch>,
 ) -> AppResult<Tagged<EmployeeView>> {
+    let expected = if_match.version()?;
     let id = path_id(&employee_id, "employee", UserId::parse)?;
     let store = state.store.as_ref();
     let org = &principal.org;

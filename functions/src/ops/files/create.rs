@@ -59,8 +59,7 @@ pub struct FileUpload {
 }
 
 #[utoipa::path(post, path = "/v1/users/{user_id}/files", tag = "employees", security(("bearer" = [])), request_body = NewFile,
-    params(("user_id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters (spaces and tabs around are not part of the value)", pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$")),
+    params(("user_id" = String, Path)),
     responses((status = 201, body = FileUpload), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

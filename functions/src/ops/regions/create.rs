@@ -36,7 +36,6 @@ pub struct CreateRegionRequest {
 }
 
 #[utoipa::path(post, path = "/v1/regions", tag = "regions", security(("bearer" = [])), request_body = CreateRegionRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 201, body = Region), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

@@ -45,7 +45,7 @@ pub struct CreateShiftRequest {
 }
 
 #[utoipa::path(post, path = "/v1/sites/{site_id}/shifts", tag = "shifts", security(("bearer" = [])), request_body = CreateShiftRequest,
-    params(("site_id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    params(("site_id" = String, Path)),
     responses((status = 201, body = Shift), (status = 404, body = Problem), (status = 409, description = "shift-overlap", body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

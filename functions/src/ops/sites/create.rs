@@ -51,7 +51,6 @@ pub struct CreateSiteRequest {
 }
 
 #[utoipa::path(post, path = "/v1/sites", tag = "sites", security(("bearer" = [])), request_body = CreateSiteRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 201, body = Site), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn handler(
     State(state): State<AppState>,

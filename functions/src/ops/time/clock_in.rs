@@ -46,7 +46,7 @@ fn router() -> OpenApiRouter<AppState> {
 pub const MAX_SHIFT_HOURS: i64 = 24;
 
 #[utoipa::path(post, path = "/v1/sites/{site_id}/clock-in", tag = "time", security(("bearer" = [])),
-    params(("site_id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe retries: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
+    params(("site_id" = String, Path)),
     request_body(content = ClockRequest, description = "Optional: location and note (an empty body is fine)"),
     responses(
         (status = 201, body = TimeEntry),

@@ -8,53 +8,21 @@
 //! can say (a phone number's numbering plan), the schema says as much as it can, and its type's
 //! comment says what is left out.
 
-use std::borrow::Cow;
-
 use chrono::Datelike;
 use guardpost_shared::domain::schema;
+use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
     AdditionalProperties, AllOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
 };
-use utoipa::{PartialSchema, ToSchema};
 
-/// What `str::trim` removes (Unicode White_Space): the same class as `domain::schema`'s.
-const WS: &str = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
-/// Control characters (`char::is_control`: Unicode Cc).
-const CC: &str = r"\u0000-\u001f\u007f-\u009f";
+use guardpost_shared::domain::schema::{WS, comment_pattern, string, with_max_length};
 /// RFC 5322 `atext` in ASCII: what a dot-atom (an email's local part, and the inside of the
 /// labels `email_address` accepts in a domain) is made of.
 const ATEXT: &str = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-";
 
-fn string(description: &str) -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(Type::String).description(Some(description))
-}
-
 fn pattern(text: String) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String).pattern(Some(text))
-}
-
-macro_rules! named {
-    ($name:ident) => {
-        impl ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
-            }
-        }
-    };
-}
-
-/// `base` (one of `domain::schema`'s text schemas) with another maximum length: its pattern says
-/// what is allowed, `maxLength` how much.
-fn with_max_length(base: RefOr<Schema>, max: usize, description: &str) -> RefOr<Schema> {
-    match base {
-        RefOr::T(Schema::Object(mut object)) => {
-            object.max_length = Some(max);
-            object.description = Some(description.to_owned());
-            RefOr::T(Schema::Object(object))
-        }
-        other => other,
-    }
 }
 
 /// An email address as `Email::parse` takes it: trimmed; at most 254 characters; a dot-atom
@@ -76,7 +44,7 @@ impl PartialSchema for EmailAddress {
     }
 }
 
-named!(EmailAddress);
+guardpost_shared::named_schema!(EmailAddress);
 
 /// A login name as `Username::parse` takes it: trimmed, 3 to 64 of `a-z 0-9 . _ -` in either
 /// case (stored in lower case), starting with a letter or digit.
@@ -90,7 +58,7 @@ impl PartialSchema for Username {
     }
 }
 
-named!(Username);
+guardpost_shared::named_schema!(Username);
 
 /// An employee number as `employees::create::employee_number` takes it: trimmed, 1 to 32 of
 /// letters, digits, `.`, `_` and `-`.
@@ -104,7 +72,7 @@ impl PartialSchema for EmployeeNumber {
     }
 }
 
-named!(EmployeeNumber);
+guardpost_shared::named_schema!(EmployeeNumber);
 
 /// A comment as `Comment::parse` takes it: trimmed, at most 4000 characters, line breaks and
 /// tabs allowed, no other control characters.
@@ -112,15 +80,13 @@ pub struct Comment;
 
 impl PartialSchema for Comment {
     fn schema() -> RefOr<Schema> {
-        let edge = format!("[^{WS}{CC}]");
-        let inside = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]";
         string("Trimmed, at most 4000 characters; line breaks and tabs allowed, no other control characters")
-            .pattern(Some(format!("^[{WS}]*(?:{edge}(?:{inside}{{0,3998}}{edge})?)?[{WS}]*$")))
+            .pattern(Some(comment_pattern(Some(4000))))
             .into()
     }
 }
 
-named!(Comment);
+guardpost_shared::named_schema!(Comment);
 
 /// A phone number as `PhoneE164::parse` takes it, as near as a pattern comes: `+`, a country
 /// code and the number, 7 to 15 digits in all (E.164), whitespace around trimmed. The server
@@ -131,12 +97,13 @@ pub struct PhoneNumber;
 impl PartialSchema for PhoneNumber {
     fn schema() -> RefOr<Schema> {
         string("International (E.164) form, e.g. +14165550123; it must be a number of its country's numbering plan")
-            .pattern(Some(format!(r"^[{WS}]*\+[1-9][0-9]{{6,14}}[{WS}]*$")))
+            // The parser takes separators (`+1 (416) 555-0123`) and checks the numbering plan.
+            .pattern(Some(format!(r"^[{WS}]*\+[0-9][0-9 ().-]{{5,30}}[{WS}]*$")))
             .into()
     }
 }
 
-named!(PhoneNumber);
+guardpost_shared::named_schema!(PhoneNumber);
 
 /// An HR payroll id (`BoundedText<1, 64>`).
 pub struct PayrollId;
@@ -147,7 +114,7 @@ impl PartialSchema for PayrollId {
     }
 }
 
-named!(PayrollId);
+guardpost_shared::named_schema!(PayrollId);
 
 fn is_leap(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
@@ -190,21 +157,21 @@ impl PartialSchema for Birthday {
     }
 }
 
-named!(Birthday);
+guardpost_shared::named_schema!(Birthday);
 
 /// An employment or HR day (hire, start, last day, transfer) as the employee forms check it: from
-/// 1950 to a year ahead. The document lists whole years: from 1950 to the one it was made in (a
-/// day up to a year ahead is accepted too).
+/// 1950 to a year ahead. The document lists whole years, from 1950 to the one after it was made
+/// in; the server refuses a day more than a year ahead (422).
 pub struct WorkDay;
 
 impl PartialSchema for WorkDay {
     fn schema() -> RefOr<Schema> {
         let this_year = chrono::Utc::now().year();
-        day("A day from 1950 to a year ahead, YYYY-MM-DD", 1950, this_year)
+        day("A day from 1950 to a year ahead, YYYY-MM-DD", 1950, this_year + 1)
     }
 }
 
-named!(WorkDay);
+guardpost_shared::named_schema!(WorkDay);
 
 /// The account topic's channels as a change takes them: account emails (invitations, password
 /// links) cannot be switched off, so `email` is `true`.
@@ -224,4 +191,4 @@ impl PartialSchema for AccountChannels {
     }
 }
 
-named!(AccountChannels);
+guardpost_shared::named_schema!(AccountChannels);

@@ -5,7 +5,12 @@
 //! load --url http://127.0.0.1:8080 --org demo --password-file .guardpost/demo-admin-password \
 //!      --rate 1600 --seconds 60 [--guards 1000] [--sites 20] [--reads me-sites,sites]
 //!      [--no-idempotency-keys] [--unplanned] [--server-pid PID]
+//! load ... --saturate /health,/v1/me,/v1/sites --connections 16 --seconds 10
 //! ```
+//!
+//! With `--saturate`, after the same set-up it measures instead, path by path, the most the
+//! server answers a second with `--connections` clients in a closed loop (as the
+//! administrator), and writes nothing.
 //!
 //! Requests are sent on a fixed schedule whatever the answers (open loop), and each latency is
 //! measured from the instant the request was due, so a server that falls behind shows it in
@@ -13,6 +18,7 @@
 //! server and runs this against it.
 
 mod drive;
+mod saturate;
 mod setup;
 mod verify;
 
@@ -37,6 +43,9 @@ pub struct Args {
     /// No shifts scheduled: every clock-in makes an unplanned shift and alerts the managers.
     pub unplanned: bool,
     pub server_pid: Option<u32>,
+    /// Paths to saturate in a closed loop instead of the open-loop mix.
+    pub saturate: Vec<String>,
+    pub connections: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -53,6 +62,8 @@ fn parse_args() -> anyhow::Result<Args> {
         idempotency_keys: true,
         unplanned: false,
         server_pid: None,
+        saturate: Vec::new(),
+        connections: 16,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -78,6 +89,8 @@ fn parse_args() -> anyhow::Result<Args> {
             "--guards" => args.guards = value.parse()?,
             "--sites" => args.sites = value.parse()?,
             "--server-pid" => args.server_pid = Some(value.parse()?),
+            "--saturate" => args.saturate = value.split(',').map(str::to_owned).collect(),
+            "--connections" => args.connections = value.parse()?,
             "--reads" => args.reads = value.split(',').map(drive::Read::parse).collect::<anyhow::Result<_>>()?,
             other => bail!("unknown flag {other}"),
         }
@@ -108,6 +121,24 @@ async fn main() -> anyhow::Result<()> {
         args.reads.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "),
         if args.idempotency_keys { "on" } else { "off" },
     );
+    if !args.saturate.is_empty() {
+        for path in &args.saturate {
+            let url = format!("{}{path}", args.url);
+            let cpu_before = args.server_pid.map(cpu_ticks).transpose()?;
+            let (per_second, bad) = saturate::saturate(&http, &url, &world.admin, args.connections, args.seconds).await;
+            let cpu = match (args.server_pid, cpu_before) {
+                (Some(pid), Some(before)) => {
+                    format!(", server CPU {:.0}%", (cpu_ticks(pid)? - before) as f64 / f64::from(args.seconds))
+                }
+                _ => String::new(),
+            };
+            println!(
+                "saturate GET {path}: {per_second:.0} answered/s with {} connections, {bad} not 200{cpu}",
+                args.connections
+            );
+        }
+        return Ok(());
+    }
     let cpu_before = args.server_pid.map(cpu_ticks).transpose()?;
     let outcome = drive::run(&http, &args, &world).await;
     let cpu = match (args.server_pid, cpu_before) {
