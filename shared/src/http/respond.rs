@@ -70,21 +70,36 @@ impl IfMatch {
 
     fn parse(raw: Option<&axum::http::HeaderValue>) -> Result<u64, AppError> {
         let raw = raw.ok_or(AppError::PreconditionRequired)?;
-        let malformed = || AppError::Malformed("If-Match must be the ETag a GET answered, e.g. \"3\"".into());
-        let text = raw.to_str().map_err(|_| malformed())?.trim();
-        let version = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse::<u64>().ok());
-        if let Some(version) = version {
-            return Ok(version);
+        let text = raw.as_bytes().trim_ascii();
+        let version = text
+            .strip_prefix(b"\"")
+            .and_then(|t| t.strip_suffix(b"\""))
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .and_then(|t| t.parse::<u64>().ok());
+        match version {
+            Some(version) => Ok(version),
+            None if text == b"*" || entity_tags(text) => Err(AppError::PreconditionFailed),
+            None => Err(AppError::Malformed("If-Match must be the ETag a GET answered, e.g. \"3\"".into())),
         }
-        let entity_tag = |t: &str| {
-            let t = t.trim();
-            let t = t.strip_prefix("W/").unwrap_or(t);
-            t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t[1..t.len() - 1].contains('"')
-        };
-        if text == "*" || (!text.is_empty() && text.split(',').all(entity_tag)) {
-            return Err(AppError::PreconditionFailed);
+    }
+}
+
+/// A comma-separated list of entity tags (`"x"` or `W/"x"`, anything but a quote inside), as
+/// RFC 9110 writes them with optional spaces and tabs around the commas.
+fn entity_tags(mut rest: &[u8]) -> bool {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    loop {
+        rest = &rest[rest.iter().take_while(|b| blank(b)).count()..];
+        rest = rest.strip_prefix(b"W/").unwrap_or(rest);
+        let Some(inside) = rest.strip_prefix(b"\"") else { return false };
+        let Some(end) = inside.iter().position(|b| *b == b'"') else { return false };
+        rest = &inside[end + 1..];
+        rest = &rest[rest.iter().take_while(|b| blank(b)).count()..];
+        match rest.split_first() {
+            None => return true,
+            Some((b',', next)) => rest = next,
+            Some(_) => return false,
         }
-        Err(malformed())
     }
 }
 
@@ -126,10 +141,10 @@ mod tests {
     async fn a_version_matches_other_entity_tags_never_do_and_anything_else_is_malformed() {
         assert_eq!(if_match(Some("\"3\"")).await, Ok(3));
         assert_eq!(if_match(None).await, Err(428));
-        for never in ["*", "W/\"3\"", "\"3\", \"4\"", "\"abc\""] {
+        for never in ["*", "W/\"3\"", "\"3\", \"4\"", "\"abc\"", "W/\",7\" ,\t\"x\""] {
             assert_eq!(if_match(Some(never)).await, Err(412), "{never}");
         }
-        for malformed in ["3", "", "\"3", "W/3"] {
+        for malformed in ["3", "", "\"3", "W/3", "\"3\" \"4\"", "\"3\","] {
             assert_eq!(if_match(Some(malformed)).await, Err(400), "{malformed}");
         }
     }
