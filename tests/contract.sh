@@ -14,13 +14,9 @@ PORT=${GUARDPOST_CONTRACT_PORT:-18091}
 BASE="http://127.0.0.1:$PORT"
 
 cargo build --quiet -p guardpost --bin guardpost
-DATA=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-GUARDPOST_DATA_DIR="$DATA" GUARDPOST_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
-  GUARDPOST_ADDRESS_ATTEMPTS_BURST=100000 GUARDPOST_ADDRESS_ATTEMPTS_PER_MINUTE=100000 \
-  target/debug/guardpost serve > "$DATA/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 100); do curl -sf "$BASE/health" > /dev/null && break; sleep 0.1; done
+source tests/serve.sh
+fresh_data_dir
+start_server "$PORT" target/debug/guardpost serve
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 post() { curl -sf -X POST "$BASE$1" -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' -d "$2"; }

@@ -13,15 +13,9 @@ command -v valgrind > /dev/null || { echo "valgrind is not installed (Debian: ap
 
 cargo build --release --quiet -p guardpost --bin guardpost
 
-DATA=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-(cd "$DATA" && GUARDPOST_DATA_DIR="$DATA" GUARDPOST_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
-  exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DATA/callgrind.out.%p" \
-  "$OLDPWD/target/release/guardpost" serve) > "$DATA/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break
-  sleep 0.2
-done
+source tests/serve.sh
+fresh_data_dir
+start_server "$PORT" valgrind --tool=callgrind --instr-atstart=no \
+  --callgrind-out-file="$DATA/callgrind.out.%p" target/release/guardpost serve
 echo "machine: $(nproc) cores, $(uname -m); commit $(git rev-parse --short HEAD); $N requests per operation"
 python3 tests/instructions.py "http://127.0.0.1:$PORT" "$DATA/demo-admin-password" "$SERVER" "$DATA" "$N"

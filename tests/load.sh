@@ -14,17 +14,9 @@ PORT=${GUARDPOST_LOAD_PORT:-18080}
 
 cargo build --release --quiet -p guardpost --bin guardpost -p guardpost-bench --bin load
 
-DATA=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-# Every guard logs in from this one address: lift the per-address attempt limit for the run.
-GUARDPOST_DATA_DIR="$DATA" GUARDPOST_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
-  GUARDPOST_ADDRESS_ATTEMPTS_BURST=100000 GUARDPOST_ADDRESS_ATTEMPTS_PER_MINUTE=100000 \
-  target/release/guardpost serve > "$DATA/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/health" > /dev/null && break
-  sleep 0.1
-done
+source tests/serve.sh
+fresh_data_dir
+start_server "$PORT" target/release/guardpost serve
 echo "machine: $(nproc) cores; server pid $SERVER; data $DATA"
 target/release/load --url "http://127.0.0.1:$PORT" --org demo --password-file "$DATA/demo-admin-password" \
   --rate "$RATE" --seconds "$DURATION" --server-pid "$SERVER" "$@"

@@ -4,8 +4,6 @@
 //! document is accepted and one that does not is refused (the contract check, docs/API.md).
 //! Fields point at them with `#[schema(value_type = schema::Name)]`.
 
-use std::borrow::Cow;
-
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
@@ -78,11 +76,7 @@ macro_rules! text_schema {
             }
         }
 
-        impl utoipa::ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
-            }
-        }
+        crate::named_schema!($name);
     };
 }
 
@@ -124,11 +118,7 @@ impl utoipa::PartialSchema for Note {
     }
 }
 
-impl utoipa::ToSchema for Note {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Note")
-    }
-}
+crate::named_schema!(Note);
 
 /// An entity id: a ULID (26 of Crockford's base 32 digits, either case, as the ulid crate
 /// parses them; whitespace around is trimmed).
@@ -142,11 +132,7 @@ impl utoipa::PartialSchema for Id {
     }
 }
 
-impl utoipa::ToSchema for Id {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Id")
-    }
-}
+crate::named_schema!(Id);
 
 /// A listing's cursor: opaque, base64url, as the listing handed it out in `next_cursor`.
 pub struct Cursor;
@@ -161,11 +147,7 @@ impl utoipa::PartialSchema for Cursor {
     }
 }
 
-impl utoipa::ToSchema for Cursor {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Cursor")
-    }
-}
+crate::named_schema!(Cursor);
 
 /// An IANA time zone name: the list the server knows (tz database of chrono-tz).
 pub struct TimeZoneName;
@@ -177,11 +159,7 @@ impl utoipa::PartialSchema for TimeZoneName {
     }
 }
 
-impl utoipa::ToSchema for TimeZoneName {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("TimeZoneName")
-    }
-}
+crate::named_schema!(TimeZoneName);
 
 /// An ISO 3166-1 alpha-2 country code, as the server checks it: two letters.
 pub struct Country;
@@ -194,11 +172,7 @@ impl utoipa::PartialSchema for Country {
     }
 }
 
-impl utoipa::ToSchema for Country {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Country")
-    }
-}
+crate::named_schema!(Country);
 
 #[cfg(test)]
 mod tests {
