@@ -105,23 +105,29 @@ pub fn routes<'a>(
     let mut doc = ApiDoc::openapi();
     let mut router = Router::new();
     for op in ops {
-        let (route, mut api) = (op.router)().split_for_parts();
+        let (route, mut api) = mount(state, op);
         name_operation(&mut api, op);
         document_idempotency(&mut api, op);
         doc.merge(api);
-        let route = match (state, op.access) {
-            (Some(state), Access::Requires(_)) if takes_idempotency_keys(op) => {
-                route.layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
-            }
-            _ => route,
-        };
-        let route = if NOT_TO_BE_CACHED.contains(&op.id) { route.layer(middleware::from_fn(no_store)) } else { route };
         router = router.merge(route);
     }
     document_problems(&mut doc);
     crate::links::add(&mut doc);
     crate::together::add(&mut doc);
     (router, doc)
+}
+
+/// One operation's route with its layers, and the part of the document its handler declares.
+fn mount(state: Option<&AppState>, op: &Operation) -> (Router<AppState>, OpenApiDoc) {
+    let (route, api) = (op.router)().split_for_parts();
+    let route = match (state, op.access) {
+        (Some(state), Access::Requires(_)) if takes_idempotency_keys(op) => {
+            route.layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        }
+        _ => route,
+    };
+    let route = if NOT_TO_BE_CACHED.contains(&op.id) { route.layer(middleware::from_fn(no_store)) } else { route };
+    (route, api)
 }
 
 /// Whether the `Idempotency-Key` layer wraps the operation (it acts on POST only).
@@ -249,9 +255,10 @@ impl MakeRequestId for UlidRequestId {
     }
 }
 
-/// The application for the given operations.
+/// The application for the given operations, without the OpenAPI document: a Lambda function
+/// serves its one route and never the document, so its cold start does not build it.
 pub fn app<'a>(state: AppState, ops: impl IntoIterator<Item = &'a Operation>) -> Router {
-    let (router, _) = routes(Some(&state), ops);
+    let router = ops.into_iter().fold(Router::new(), |router, op| router.merge(mount(Some(&state), op).0));
     with_layers(router, state)
 }
 

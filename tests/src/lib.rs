@@ -4,6 +4,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod faults;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +46,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// The server's store: the real one, with a fault a test may arm (`faults.arm(..)`).
+    pub faults: Arc<faults::FaultyStore>,
     pub org: String,
     pub admin_email: String,
     _dir: tempfile::TempDir,
@@ -129,7 +133,8 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, settings: Settings) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let store = store_for(backend, dir.path(), clock.clone()).await;
+        let faults = Arc::new(faults::FaultyStore::new(store_for(backend, dir.path(), clock.clone()).await));
+        let store: Arc<dyn Store> = faults.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let files = files_for(backend, dir.path(), &base, clock.clone()).await;
@@ -152,6 +157,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             state,
             clock,
+            faults,
             org: "acme".into(),
             admin_email: "chief@acme.example".into(),
             _dir: dir,

@@ -34,6 +34,8 @@ pub struct AccessClaims {
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Built once: every request checks a token against it.
+    validation: Validation,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -54,7 +56,11 @@ impl TokenKeys {
     /// At least 32 bytes of secret.
     pub fn from_secret(secret: &[u8]) -> anyhow::Result<Self> {
         anyhow::ensure!(secret.len() >= 32, "the JWT signing secret must be at least 32 bytes");
-        Ok(Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) })
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation: validation(),
+        })
     }
 
     pub fn issue(
@@ -79,19 +85,25 @@ impl TokenKeys {
     /// Checks signature, algorithm (HS256 only), issuer and audience; expiry is checked against
     /// the injected clock rather than the library's wall clock.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.algorithms = vec![Algorithm::HS256];
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_exp = false;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map_err(|_| TokenError::Invalid)?;
         if data.claims.exp <= now.timestamp() {
             return Err(TokenError::Expired);
         }
         Ok(data.claims)
     }
+}
+
+/// HS256 only, our issuer and audience, and the claims we read; expiry is checked by
+/// [`TokenKeys::verify`] against the injected clock rather than the library's wall clock.
+fn validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.algorithms = vec![Algorithm::HS256];
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_exp = false;
+    validation
 }
 
 /// A refresh token as presented by a client.

@@ -16,7 +16,7 @@ pub mod site;
 pub mod time_entry;
 mod tx;
 
-pub use tx::Tx;
+pub use tx::{Failure, Tx};
 pub mod user;
 
 use serde::Serialize;

@@ -41,14 +41,35 @@ impl Tx {
 
     /// Runs the operations all or nothing; a failed condition answers the first failed
     /// operation's error.
-    pub async fn commit(mut self, store: &dyn Store) -> Result<(), AppError> {
+    pub async fn commit(self, store: &dyn Store) -> Result<(), AppError> {
+        self.run(store).await.map_err(|failure| failure.error)
+    }
+
+    /// [`Tx::commit`], also telling whether a failed transaction surely did not happen.
+    pub async fn run(mut self, store: &dyn Store) -> Result<(), Failure> {
         match store.transact(self.ops).await {
             Ok(()) => Ok(()),
-            Err(StoreError::TransactionCanceled { failed }) => match failed.iter().min() {
-                Some(i) if *i < self.reasons.len() => Err(self.reasons.swap_remove(*i)),
-                _ => Err(StoreError::TransactionCanceled { failed }.into()),
-            },
-            Err(e) => Err(e.into()),
+            Err(StoreError::TransactionCanceled { failed }) => Err(Failure::refused(match failed.iter().min() {
+                Some(i) if *i < self.reasons.len() => self.reasons.swap_remove(*i),
+                _ => StoreError::TransactionCanceled { failed }.into(),
+            })),
+            // A timeout or a lost connection: the transaction may have committed.
+            Err(e @ StoreError::Unavailable(_)) => Err(Failure { error: e.into(), maybe_committed: true }),
+            Err(e) => Err(Failure::refused(e.into())),
         }
+    }
+}
+
+/// Why a transaction did not answer success.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: AppError,
+    /// The store did not say: the writes may have been made (a timeout after the request).
+    pub maybe_committed: bool,
+}
+
+impl Failure {
+    fn refused(error: AppError) -> Self {
+        Self { error, maybe_committed: false }
     }
 }

@@ -95,7 +95,8 @@ impl Item {
 
     /// Decodes `data` into an entity type.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_value(self.data.clone())
+        // Deserialised from the borrowed tree: no copy of the item's data.
+        T::deserialize(&self.data)
             .map_err(|e| StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind)))
     }
 }

@@ -1,10 +1,19 @@
-//! `Idempotency-Key`: a retried POST gets the first answer; concurrent ones create one thing.
+//! `Idempotency-Key`: a retried POST gets the first answer; concurrent ones create one thing;
+//! an effect that committed is never made twice, whatever failed after it.
 
+use chrono::Duration;
+use guardpost_tests::faults::Fault;
 use guardpost_tests::{Backend, TestApp, on_both_stores};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
-on_both_stores!(a_retried_post_returns_the_first_answer, concurrent_posts_with_one_key_create_one_region);
+on_both_stores!(
+    a_retried_post_returns_the_first_answer,
+    concurrent_posts_with_one_key_create_one_region,
+    a_site_whose_answer_was_lost_after_its_commit_is_not_created_twice,
+    a_site_whose_request_was_lost_is_created_by_a_retry_after_the_lease,
+    a_clock_in_whose_answer_was_lost_is_replayed_not_repeated
+);
 
 async fn a_retried_post_returns_the_first_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -54,4 +63,74 @@ async fn concurrent_posts_with_one_key_create_one_region(backend: Backend) {
     ids.dedup();
     assert_eq!(ids.len(), 1, "every success is the same region");
     assert_eq!(app.get("/v1/regions", &t).await.body["items"].as_array().unwrap().len(), 1);
+}
+
+/// The sites named `name`, as the administrator lists them.
+async fn sites_named(app: &TestApp, token: &str, name: &str) -> Vec<Value> {
+    let listed = app.get("/v1/sites?limit=100", token).await.expect(200).body;
+    listed["items"].as_array().unwrap().iter().filter(|s| s["name"] == name).cloned().collect()
+}
+
+async fn a_site_whose_answer_was_lost_after_its_commit_is_not_created_twice(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.admin().await.access_token;
+    let region = app.create_region(&t, "North").await;
+    let mall = json!({"name": "Mall", "region_id": region, "time_zone": "America/Toronto"});
+    let key = [("idempotency-key", "create-mall-1")];
+    // The site is written, then the function times out before it can answer.
+    app.faults.arm(Fault::AfterCommit, "site");
+    let lost = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(mall.clone()), &key).await;
+    assert_eq!(lost.status.as_u16(), 503, "{:?}", lost.body);
+    assert!(!app.faults.is_armed(), "the fault struck the site's write");
+    // The client retries the same request 90 seconds later, after the key's lease.
+    app.advance(Duration::seconds(90));
+    let retried = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(mall.clone()), &key).await.expect(201);
+    assert_eq!(retried.headers["idempotent-replayed"], "true");
+    let malls = sites_named(&app, &t, "Mall").await;
+    assert_eq!(malls.len(), 1, "one site, not two: {malls:?}");
+    assert_eq!(malls[0]["id"], retried.body["id"]);
+}
+
+async fn a_site_whose_request_was_lost_is_created_by_a_retry_after_the_lease(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.admin().await.access_token;
+    let region = app.create_region(&t, "North").await;
+    let depot = json!({"name": "Depot", "region_id": region, "time_zone": "America/Toronto"});
+    let key = [("idempotency-key", "create-depot-1")];
+    // The write never reached the store, but the function cannot know that.
+    app.faults.arm(Fault::BeforeCommit, "site");
+    app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot.clone()), &key).await.expect(503);
+    assert!(sites_named(&app, &t, "Depot").await.is_empty());
+    // Until the lease ends, a retry is told the first attempt may still be running.
+    let early = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot.clone()), &key).await.expect(409);
+    assert_eq!(early.problem_type(), "idempotency-in-progress");
+    app.advance(Duration::seconds(61));
+    let created = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot.clone()), &key).await.expect(201);
+    assert!(created.headers.get("idempotent-replayed").is_none(), "it ran: nothing was kept to replay");
+    let again = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot), &key).await.expect(201);
+    assert_eq!(again.id(), created.id());
+    assert_eq!(sites_named(&app, &t, "Depot").await.len(), 1);
+}
+
+async fn a_clock_in_whose_answer_was_lost_is_replayed_not_repeated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let region = app.create_region(&admin, "North").await;
+    let depot =
+        app.create_site(&admin, json!({"name": "Depot", "region_id": region, "time_zone": "America/Toronto"})).await;
+    let guard_id = app.create_employee(&admin, "G-1", "guard1", "correct-horse-battery-7").await;
+    app.assign(&admin, &depot, &guard_id).await.expect(204);
+    let guard = app.login("guard1", "correct-horse-battery-7").await.access_token;
+    let path = format!("/v1/sites/{depot}/clock-in");
+    let key = [("idempotency-key", "clock-in-monday")];
+    app.faults.arm(Fault::AfterCommit, "time-entry");
+    app.call_with(Method::POST, &path, Some(&guard), None, &key).await.expect(503);
+    // The phone retries: the guard is told they are clocked in, by the entry that was made.
+    let retried = app.call_with(Method::POST, &path, Some(&guard), None, &key).await.expect(201);
+    assert_eq!(retried.headers["idempotent-replayed"], "true");
+    let entries = app.get("/v1/me/time-entries", &guard).await.expect(200).body;
+    let entries = entries["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["id"], retried.body["id"]);
+    app.clock(&guard, &depot, "clock-out").await.expect(200);
 }

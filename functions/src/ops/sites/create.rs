@@ -2,12 +2,13 @@
 //! its master's region).
 
 use axum::extract::State;
+use axum::response::Response;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{Name, RegionId, SiteId, TimeZone, Validator, schema};
-use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::http::{Body, Created, Problem, idempotency};
 use guardpost_shared::records::site::{Address, Site, SiteKind, SiteStatus};
-use guardpost_shared::records::{get, keys, region};
+use guardpost_shared::records::{Tx, get, keys, region};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
@@ -56,7 +57,7 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Body(req): Body<CreateSiteRequest>,
-) -> AppResult<Created<Site>> {
+) -> AppResult<Response> {
     authorize(&state, &principal, Permission::SITES_CREATE, Resource::Organisation).await?;
     let mut v = Validator::new();
     let name = v.check("name", Name::parse(&req.name));
@@ -114,15 +115,17 @@ pub async fn handler(
         created_at: now,
         updated_at: now,
     };
-    let mut ops = vec![TxOp::put(site.item(org, 1)?, Condition::NotExists)];
+    let mut tx = Tx::new();
+    tx.push_plain(TxOp::put(site.item(org, 1)?, Condition::NotExists));
     if let Some(master) = master {
         // The master counts its sub-sites, written against the version read: a concurrent
         // change of the master (a region move) and this sub-site cannot both succeed.
         let mut counted = master.record;
         counted.sub_site_count += 1;
-        ops.push(TxOp::put(counted.item(org, master.version + 1)?, Condition::VersionIs(master.version)));
+        tx.push_plain(TxOp::put(counted.item(org, master.version + 1)?, Condition::VersionIs(master.version)));
     }
-    state.store.transact(ops).await?;
-    tracing::info!(site = %site.id, kind = ?site.kind, "site created");
-    Ok(Created(site))
+    let (id, kind) = (site.id, site.kind);
+    let answer = idempotency::commit(tx, state.store.as_ref(), Created(site)).await?;
+    tracing::info!(site = %id, ?kind, "site created");
+    Ok(answer)
 }

@@ -1,7 +1,7 @@
 //! `POST /v1/sites/{site_id}/breaks/end`: only while on a break here.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::Problem;
@@ -32,14 +32,13 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Path(site_id): Path<String>,
-) -> AppResult<Json<TimeEntry>> {
-    let entry = change_open_entry(&state, &principal, &site_id, |entry, now| match entry.breaks.last_mut() {
+) -> AppResult<Response> {
+    change_open_entry(&state, &principal, &site_id, |entry, now| match entry.breaks.last_mut() {
         Some(b) if b.end.is_none() => {
             b.end = Some(now);
             Ok(())
         }
         _ => Err(AppError::conflict("not-on-break", "You are not on a break.")),
     })
-    .await?;
-    Ok(Json(entry))
+    .await
 }

@@ -1,7 +1,7 @@
 //! `POST /v1/sites/{site_id}/breaks/start`: only while clocked in here and not already on one.
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::Response;
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::http::Problem;
@@ -32,14 +32,13 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Path(site_id): Path<String>,
-) -> AppResult<Json<TimeEntry>> {
-    let entry = change_open_entry(&state, &principal, &site_id, |entry, now| {
+) -> AppResult<Response> {
+    change_open_entry(&state, &principal, &site_id, |entry, now| {
         if entry.on_break() {
             return Err(AppError::conflict("already-on-break", "You are already on a break."));
         }
         entry.breaks.push(Break { start: now, end: None });
         Ok(())
     })
-    .await?;
-    Ok(Json(entry))
+    .await
 }

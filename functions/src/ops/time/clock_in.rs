@@ -11,17 +11,18 @@
 //! assigned to it.
 
 use axum::extract::{Path, State};
+use axum::response::Response;
 use chrono::Duration;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{ShiftId, SiteId, TimeEntryId};
-use guardpost_shared::http::{Created, OptionalBody, Problem, path_id};
+use guardpost_shared::http::{Created, OptionalBody, Problem, idempotency, path_id};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::shift::{self, Shift, ShiftKind};
 use guardpost_shared::records::site::Site;
 use guardpost_shared::records::time_entry::{ClockState, TimeEntry};
-use guardpost_shared::records::{get, keys, sort_time};
-use guardpost_shared::store::{Condition, Query, StoreError, TxOp};
+use guardpost_shared::records::{Tx, get, keys, sort_time};
+use guardpost_shared::store::{Condition, Query, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -58,7 +59,7 @@ pub async fn handler(
     principal: Principal,
     Path(site_id): Path<String>,
     OptionalBody(body): OptionalBody<ClockRequest>,
-) -> AppResult<Created<TimeEntry>> {
+) -> AppResult<Response> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let (location, note) = body.unwrap_or_default().parse()?;
     let org = &principal.org;
@@ -127,41 +128,40 @@ pub async fn handler(
         approval: None,
     };
     let clock = ClockState { entry: entry.clone(), entry_version: 1 };
-    // Positions 0..=2 are fixed so that a failure names its cause.
-    let mut all = vec![
-        TxOp::put(clock.item(org, &me, 1)?, Condition::NotExists),
-        TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists },
-        TxOp::put(entry.item(org, 1)?, Condition::NotExists),
-    ];
+    let mut tx = Tx::new();
+    // A failure answers the first failed operation's reason: a missing site before the rest.
+    tx.push(TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists }, AppError::NotFound("site"));
+    tx.push(TxOp::put(clock.item(org, &me, 1)?, Condition::NotExists), AppError::conflict(ALREADY_CLOCKED_IN, ""));
+    tx.push_plain(TxOp::put(entry.item(org, 1)?, Condition::NotExists));
     // Superusers may clock in anywhere (to cover a post); everyone else only where assigned.
-    let must_be_assigned = !principal.user.is_superuser;
-    if must_be_assigned {
-        all.push(TxOp::Check { key: keys::site_assignment(org, &me, &site_id), condition: Condition::Exists });
+    if !principal.user.is_superuser {
+        tx.push(
+            TxOp::Check { key: keys::site_assignment(org, &me, &site_id), condition: Condition::Exists },
+            AppError::Denied {
+                kind: "not-assigned-to-site",
+                detail: "You are not assigned to this site; ask a supervisor to assign you.".into(),
+            },
+        );
     }
-    all.extend(ops);
+    ops.into_iter().for_each(|op| tx.push_plain(op));
     if unplanned {
         // The site's managers hear of it (SMS, or email when they have no SMS phone).
         let message = Message::UnplannedClockIn { site_id, employee_id: me, entry_id: entry.id, at: now };
-        all.push(enqueue(org, state.new_ulid().to_string(), message, now)?);
+        tx.push_plain(enqueue(org, state.new_ulid().to_string(), message, now)?);
     }
-    match state.store.transact(all).await {
-        Ok(()) => {
-            tracing::info!(site = %site_id, entry = %entry.id, unplanned, "clocked in");
-            Ok(Created(entry))
+    let entry_id = entry.id;
+    match idempotency::commit(tx, state.store.as_ref(), Created(entry)).await {
+        Ok(answer) => {
+            tracing::info!(site = %site_id, entry = %entry_id, unplanned, "clocked in");
+            Ok(answer)
         }
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => Err(AppError::NotFound("site")),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
-            Err(already_clocked_in(&state, &principal).await)
-        }
-        Err(StoreError::TransactionCanceled { failed }) if must_be_assigned && failed.contains(&3) => {
-            Err(AppError::Denied {
-                kind: "not-assigned-to-site",
-                detail: "You are not assigned to this site; ask a supervisor to assign you.".into(),
-            })
-        }
-        Err(e) => Err(e.into()),
+        // Says where and since when.
+        Err(AppError::Conflict { kind: ALREADY_CLOCKED_IN, .. }) => Err(already_clocked_in(&state, &principal).await),
+        Err(e) => Err(e),
     }
 }
+
+const ALREADY_CLOCKED_IN: &str = "already-clocked-in";
 
 /// 409 naming the site and shift the caller is scheduled at instead.
 async fn scheduled_elsewhere(state: &AppState, principal: &Principal, shift: &Shift) -> AppError {
@@ -195,5 +195,5 @@ async fn already_clocked_in(state: &AppState, principal: &Principal) -> AppError
         }
         _ => "You are already clocked in.".to_owned(),
     };
-    AppError::ConflictWith { kind: "already-clocked-in", detail, extra }
+    AppError::ConflictWith { kind: ALREADY_CLOCKED_IN, detail, extra }
 }

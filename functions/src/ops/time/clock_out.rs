@@ -1,7 +1,6 @@
 //! `POST /v1/sites/{site_id}/clock-out`: ends the open entry at this site. Not during a break:
 //! end it first. An unplanned shift ends when its entry does.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
@@ -39,7 +38,7 @@ pub async fn handler(
     principal: Principal,
     Path(site_id): Path<String>,
     OptionalBody(body): OptionalBody<ClockRequest>,
-) -> AppResult<Json<TimeEntry>> {
+) -> AppResult<axum::response::Response> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let (location, note) = body.unwrap_or_default().parse()?;
     // The open entry is read while the decision reads its facts; the decision answers first.
@@ -58,9 +57,10 @@ pub async fn handler(
     entry.clock_out_location = location;
     entry.clock_out_note = note;
     let extra = if entry.unplanned { end_unplanned_shift(&principal, &entry, now)? } else { Vec::new() };
-    let entry = commit(&state, &principal, &open, entry, false, extra).await?;
-    tracing::info!(site = %site_id, entry = %entry.id, "clocked out");
-    Ok(Json(entry))
+    let entry_id = entry.id;
+    let answer = commit(&state, &principal, &open, entry, false, extra).await?;
+    tracing::info!(site = %site_id, entry = %entry_id, "clocked out");
+    Ok(answer)
 }
 
 /// An unplanned shift lasts as long as its entry: rewrite both copies with the real end.

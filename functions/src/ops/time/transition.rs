@@ -2,10 +2,13 @@
 //! check the transition is allowed at this site, write the clock state and the entry together,
 //! each against the version read.
 
+use axum::Json;
+use axum::response::Response;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::SiteId;
+use guardpost_shared::http::idempotency;
 use guardpost_shared::records::time_entry::{ClockState, TimeEntry};
-use guardpost_shared::records::{Versioned, get, keys};
+use guardpost_shared::records::{Tx, Versioned, get, keys};
 use guardpost_shared::store::{Condition, StoreError, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 
@@ -32,8 +35,8 @@ pub(super) async fn open_entry_at(
     Ok(current)
 }
 
-/// Writes the changed entry: with `still_open`, the clock state follows it; otherwise the
-/// clock state goes (clock-out). `extra` joins the same transaction.
+/// Writes the changed entry and answers it: with `still_open`, the clock state follows it;
+/// otherwise the clock state goes (clock-out). `extra` joins the same transaction.
 pub(super) async fn commit(
     state: &AppState,
     principal: &Principal,
@@ -41,36 +44,41 @@ pub(super) async fn commit(
     entry: TimeEntry,
     still_open: bool,
     extra: Vec<TxOp>,
-) -> AppResult<TimeEntry> {
+) -> AppResult<Response> {
     let org = &principal.org;
     let user = &principal.user.id;
     let entry_version = read.record.entry_version;
-    let mut ops = vec![TxOp::put(entry.item(org, entry_version + 1)?, Condition::VersionIs(entry_version))];
-    if still_open {
-        let next = ClockState { entry: entry.clone(), entry_version: entry_version + 1 };
-        ops.push(TxOp::put(next.item(org, user, read.version + 1)?, Condition::VersionIs(read.version)));
-    } else {
-        ops.push(TxOp::Delete { key: keys::clock_state(org, user), condition: Condition::VersionIs(read.version) });
-    }
-    ops.extend(extra);
-    match state.store.transact(ops).await {
-        Ok(()) => Ok(entry),
-        Err(StoreError::TransactionCanceled { .. } | StoreError::Conflict) => Err(AppError::conflict(
+    let changed = || {
+        AppError::conflict(
             "concurrent-update",
             "Your clock state changed at the same moment (another device?); read it again and retry.",
-        )),
-        Err(e) => Err(e.into()),
+        )
+    };
+    let mut tx = Tx::new();
+    tx.push(TxOp::put(entry.item(org, entry_version + 1)?, Condition::VersionIs(entry_version)), changed());
+    if still_open {
+        let next = ClockState { entry: entry.clone(), entry_version: entry_version + 1 };
+        tx.push(TxOp::put(next.item(org, user, read.version + 1)?, Condition::VersionIs(read.version)), changed());
+    } else {
+        let key = keys::clock_state(org, user);
+        tx.push(TxOp::Delete { key, condition: Condition::VersionIs(read.version) }, changed());
+    }
+    extra.into_iter().for_each(|op| tx.push(op, changed()));
+    match idempotency::commit(tx, state.store.as_ref(), Json(entry)).await {
+        Err(AppError::Store(StoreError::Conflict)) => Err(changed()),
+        other => other,
     }
 }
 
 /// A break transition: authorize, read the open entry at the site named in the path, apply
-/// `change` (which refuses a wrong state), and write the entry and the clock state together.
+/// `change` (which refuses a wrong state), write the entry and the clock state together, and
+/// answer the entry.
 pub(super) async fn change_open_entry(
     state: &AppState,
     principal: &Principal,
     raw_site: &str,
     change: impl FnOnce(&mut TimeEntry, chrono::DateTime<chrono::Utc>) -> AppResult<()>,
-) -> AppResult<TimeEntry> {
+) -> AppResult<Response> {
     let site_id = guardpost_shared::http::path_id(raw_site, "site", SiteId::parse)?;
     let resource = guardpost_shared::access::Resource::Site(site_id);
     // The open entry is read while the decision reads its facts; the decision answers first.

@@ -79,6 +79,7 @@ impl Readers {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(db_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        stable_plans(&conn).map_err(db_err)?;
         Ok(conn)
     }
 
@@ -118,8 +119,19 @@ impl SqliteStore {
     }
 }
 
+/// Plans that do not depend on the values bound to a statement (SQLite's query planner
+/// stability guarantee). Without it, a cached statement whose bound values the planner looked
+/// at (the instant that hides expired rows, a `LIMIT`) is compiled again whenever they change:
+/// a third of the instructions of a cheap read went to re-preparing statements
+/// (docs/BENCHMARKS.md, "Instructions per request"). Every statement here is a key or index
+/// lookup whose plan is the same whatever the values.
+fn stable_plans(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map(|_| ())
+}
+
 fn configure(conn: &Connection) -> anyhow::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    stable_plans(conn)?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         anyhow::bail!("the database refused WAL mode (journal_mode is {mode})");
@@ -194,4 +206,47 @@ fn db_err(error: rusqlite::Error) -> StoreError {
 
 fn is_busy(error: &rusqlite::Error) -> bool {
     matches!(error.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+    use crate::store::Query;
+
+    /// How often the statements behind reads were compiled again after their first use.
+    fn reprepares_after_reads(conn: &Connection) -> i32 {
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute(
+            "INSERT INTO items (pk, sk, gsi1pk, gsi1sk, version, kind, data) VALUES ('P', 'S1', 'G', 'a', 1, 'k', '{}'), ('P', 'S2', 'G', 'b', 1, 'k', '{}')",
+            [],
+        )
+        .unwrap();
+        let query = |pk: &str, limit| QueryPlan::new(&Query { limit, ..Query::gsi1(pk).prefix("a") }).unwrap();
+        let sql = query("G", 10).sql.clone();
+        for (i, sk) in ["S1", "S2", "S3", "S1"].into_iter().enumerate() {
+            let now = 1_000 + i64::try_from(i).unwrap();
+            read_item(conn, &Key::new("P", sk), now).unwrap();
+            query(if i % 2 == 0 { "G" } else { "H" }, 10 + u32::try_from(i).unwrap()).run(conn, now).unwrap();
+        }
+        let item_sql = format!("SELECT {COLUMNS} FROM items WHERE pk = :pk AND sk = :sk AND {VISIBLE}");
+        conn.prepare_cached(&item_sql).unwrap().get_status(StatementStatus::RePrepare)
+            + conn.prepare_cached(&sql).unwrap().get_status(StatementStatus::RePrepare)
+    }
+
+    #[test]
+    fn cached_reads_are_compiled_once_whatever_values_they_are_given() {
+        let conn = Connection::open_in_memory().unwrap();
+        stable_plans(&conn).unwrap();
+        assert_eq!(reprepares_after_reads(&conn), 0);
+    }
+
+    #[test]
+    fn without_stable_plans_sqlite_compiles_them_again_when_the_values_change() {
+        // Why `stable_plans` is set on every connection: SQLite's default.
+        let conn = Connection::open_in_memory().unwrap();
+        assert!(reprepares_after_reads(&conn) > 0);
+    }
 }

@@ -78,7 +78,7 @@ pub(super) fn decode_version(key: &Key, version: i64) -> StoreResult<u64> {
 
 /// A query turned into SQL and its parameters, checked before it reaches the blocking pool.
 pub(super) struct QueryPlan {
-    sql: String,
+    pub(super) sql: String,
     params: Vec<(&'static str, SqlValue)>,
     index: Index,
     limit: usize,

@@ -5,6 +5,13 @@
 //!
 //! Only authenticated requests are covered: the answers of login and refresh carry fresh secrets,
 //! which are never stored; repeating those calls is harmless.
+//!
+//! An operation that writes commits through [`commit`], which keeps its answer in the same
+//! transaction as its effect ([`answer`]); the layer keeps the other answers after the fact.
+
+mod answer;
+
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -19,6 +26,9 @@ use crate::records::keys;
 use crate::state::AppState;
 use crate::store::{Condition, Item, StoreError};
 
+pub use self::answer::commit;
+use self::answer::{Outcome, Scope, keeps};
+
 pub const HEADER: &str = "idempotency-key";
 const KIND: &str = "idempotency";
 const KEEP_SECS: i64 = 24 * 3600;
@@ -27,7 +37,7 @@ const MAX_STORED_RESPONSE: usize = 256 * 1024;
 const LEASE_SECS: i64 = 60;
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Record {
+pub(super) struct Record {
     request_hash: String,
     done: bool,
     #[serde(default)]
@@ -110,30 +120,26 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         Err(e) => return Err(e.into()),
     }
 
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let scope = Arc::new(Scope::new(item_key.clone(), version, request_hash, now, expires));
+    let response = answer::within(scope.clone(), next.run(Request::from_parts(parts, Body::from(bytes)))).await;
+    match scope.outcome() {
+        // Kept with the effect; or the store could not say whether the effect happened, and
+        // the placeholder holds the key until its lease ends (a retry then replays the kept
+        // answer if it did, or runs again if it did not).
+        Outcome::Kept | Outcome::Unknown => return Ok(response),
+        Outcome::NotTried | Outcome::Refused => {}
+    }
     let (parts, body) = response.into_parts();
     let bytes = to_bytes(body, MAX_STORED_RESPONSE).await.unwrap_or_else(|_| Bytes::new());
-    let status = parts.status;
-    // Final answers are kept; a 409 may be a passing conflict (a concurrent update) that a
-    // retry should not be stuck with, and 401/403/429/5xx depend on the moment.
-    let keep = status.is_success() || matches!(status.as_u16(), 400 | 404 | 422);
-    if keep {
-        let record = Record {
-            request_hash,
-            done: true,
-            started_at: Some(now),
-            status: status.as_u16(),
-            content_type: parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned),
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        };
-        let data = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.into()))?;
-        let mut done = Item::new(item_key, KIND, data).expiring_at(expires);
-        done.version = version + 1;
+    // Writes replace our own placeholder only: never a later attempt's.
+    let ours = Condition::VersionIs(version);
+    if keeps(parts.status) {
+        let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         // The operation happened: answer it even if keeping the answer failed.
-        if let Err(e) = state.store.put(done, Condition::None).await {
+        if let Err(e) = state.store.put(scope.answer(parts.status, content_type, &bytes)?, ours).await {
             tracing::error!(error = %e, "keeping an idempotent answer failed");
         }
-    } else if let Err(e) = state.store.delete(&item_key, Condition::None).await {
+    } else if let Err(e) = state.store.delete(&item_key, ours).await {
         // Let a retry run again: the first attempt did not reach a final answer.
         tracing::error!(error = %e, "releasing an idempotency key failed");
     }
