@@ -5,20 +5,25 @@
 # GET /health, GET /v1/me and GET /v1/sites, each for SECONDS with 2 threads and 16 connections.
 #
 #   bash tests/throughput.sh [SECONDS]        e.g. bash tests/throughput.sh 10
+# GUARDPOST_BIN=path measures another build of guardpost (an older commit's) without building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-10}
 PORT=${GUARDPOST_THROUGHPUT_PORT:-18082}
 command -v wrk > /dev/null || { echo "wrk is not installed (Debian: apt-get install wrk)" >&2; exit 1; }
 
-cargo build --release --quiet -p guardpost --bin guardpost
+BIN=${GUARDPOST_BIN:-}
+if [[ -z "$BIN" ]]; then
+  cargo build --release --quiet -p guardpost --bin guardpost
+  BIN=target/release/guardpost
+fi
 
 source tests/serve.sh
 fresh_data_dir
-start_server "$PORT" target/release/guardpost serve
+start_server "$PORT" "$BIN" serve
 BASE="http://127.0.0.1:$PORT"
 read -r ADMIN GUARD < <(python3 tests/throughput.py "$BASE" "$DATA/demo-admin-password")
-echo "machine: $(nproc) cores, $(uname -m); commit $(git rev-parse --short HEAD); wrk -t2 -c16 -d${SECONDS_EACH}s"
+echo "machine: $(nproc) cores, $(uname -m); ${GUARDPOST_BIN:-commit $(git rev-parse --short HEAD)}; wrk -t2 -c16 -d${SECONDS_EACH}s"
 run() {
   local name=$1 path=$2 token=$3
   local out
