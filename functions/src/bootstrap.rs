@@ -70,7 +70,7 @@ pub async fn bootstrap(state: &AppState, req: NewOrganisation) -> AppResult<User
     let assignment =
         Assignment::new(id, administrator, Scope::Org, "first administrator of the organisation", now, admin.id);
     let credential = guardpost_shared::records::user::Credential::new(Some(hash), now);
-    commit(state, user_ops(&slug, &admin, &credential, Some(assignment))?, before).await?;
+    commit(state, user_ops(&slug, &admin, &credential, Some(assignment))?, before, ()).await?;
     Ok(admin.id)
 }
 

@@ -127,6 +127,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let notifier = crate::config::build_notifier(&config, &state).await?;
     guardpost_shared::notify::dispatcher::spawn(std::sync::Arc::new(notifier), std::time::Duration::from_secs(1));
+    spawn_purge(state.clone(), std::time::Duration::from_secs(600));
     if config.sender == crate::config::SenderKind::Mailbox {
         println!("Emails and SMS go to {} (.eml files and sms.jsonl)", config.data_dir.join("mailbox").display());
     }
@@ -138,6 +139,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = crate::app::local_app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
+}
+
+/// Removes expired items (idempotency answers, used links, rate-limit buckets) at start and
+/// then every `every`: DynamoDB's TTL does this on AWS.
+fn spawn_purge(state: AppState, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match state.store.purge_expired().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired items purged"),
+                Err(e) => tracing::warn!(error = %e, "purging expired items failed; trying again later"),
+            }
+        }
+    });
 }
 
 /// The demo organisation, so a new user can log in at once. The administrator password is

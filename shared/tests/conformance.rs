@@ -183,7 +183,8 @@ conformance!(
     ttl_pages_skip_expired_items,
     batch_get_existing_and_missing,
     partitions_isolated,
-    invalid_requests;
+    invalid_requests,
+    items_past_400_kb_are_refused;
     isolated: concurrent_writers_one_wins,
     concurrent_transactions_are_each_all_or_nothing,
 );
@@ -761,4 +762,23 @@ async fn invalid_requests(store: DynStore, _clock: Arc<ManualClock>) {
     assert_invalid(store.get(&Key::new("T#1", "")).await);
     assert_invalid(store.query(&Query::table("T#1").between("B", "A")).await);
     assert_eq!(store.get(&Key::new("T#1", "A")).await.unwrap(), None);
+}
+
+/// DynamoDB's item size limit holds on both stores, in a put and in a transaction; an item just
+/// under it is written.
+async fn items_past_400_kb_are_refused(store: DynStore, _clock: Arc<ManualClock>) {
+    let sized = |sk: &str, text: usize| with_data(item("T#1", sk), json!({ "text": "x".repeat(text) }));
+    let limit = guardpost_shared::store::MAX_ITEM_BYTES;
+    // Under moto's limit too (400,000 bytes; DynamoDB's, and DynamoDB Local's, is 409,600).
+    let fits = sized("FITS", 399_000);
+    store.put(fits.clone(), Condition::None).await.unwrap();
+    assert_eq!(store.get(&fits.key).await.unwrap().map(|i| i.data), Some(fits.data));
+    let big = sized("BIG", limit);
+    match store.put(big.clone(), Condition::None).await {
+        Err(StoreError::TooLarge { bytes }) => assert!(bytes > limit),
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    let ops = vec![TxOp::put(item("T#1", "SMALL"), Condition::None), TxOp::put(big, Condition::None)];
+    assert!(matches!(store.transact(ops).await, Err(StoreError::TooLarge { .. })));
+    assert_eq!(store.get(&Key::new("T#1", "SMALL")).await.unwrap(), None, "nothing of the transaction was written");
 }

@@ -84,4 +84,7 @@ impl Store for FaultyStore {
     async fn query(&self, query: &Query) -> StoreResult<Page> {
         self.inner.query(query).await
     }
+    async fn purge_expired(&self) -> StoreResult<usize> {
+        self.inner.purge_expired().await
+    }
 }

@@ -131,6 +131,12 @@ impl AppError {
             Self::Store(StoreError::Unavailable(_)) => {
                 problem(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", None)
             }
+            Self::Store(StoreError::TooLarge { bytes }) => problem(
+                S::UNPROCESSABLE_ENTITY,
+                "record-too-large",
+                "Record too large",
+                Some(format!("This change would make a record of {bytes} bytes; records hold at most 400 KB.")),
+            ),
             Self::Store(StoreError::Invalid(_) | StoreError::Corrupt(_)) | Self::Internal(_) => {
                 problem(S::INTERNAL_SERVER_ERROR, "internal", "Internal error", None)
             }

@@ -58,6 +58,29 @@ impl Shift {
     }
 }
 
+/// The version of an employee's schedule (0: never changed). Whoever adds a shift to the
+/// schedule (a scheduler, or a clock-in that makes an unplanned shift) reads it before looking
+/// for overlaps and writes [`schedule_moved_on`] in the same transaction: two that raced cannot
+/// both commit.
+pub async fn schedule_version(
+    store: &dyn crate::store::Store,
+    org: &OrgSlug,
+    user: &UserId,
+) -> crate::store::StoreResult<u64> {
+    Ok(store.get(&super::keys::schedule_version(org, user)).await?.map_or(0, |i| i.version))
+}
+
+/// The write that moves an employee's schedule version on from the `version` read.
+pub fn schedule_moved_on(org: &OrgSlug, user: &UserId, version: u64, now: DateTime<Utc>) -> Result<TxOp, AppError> {
+    let mut marker = super::item(
+        super::keys::schedule_version(org, user),
+        "schedule-version",
+        &serde_json::json!({ "changed_at": now }),
+    )?;
+    marker.version = version + 1;
+    Ok(TxOp::put(marker, super::written_over(version)))
+}
+
 /// Parses shift items of a query.
 pub fn parse_all(items: &[Item]) -> Result<Vec<Shift>, AppError> {
     Ok(items.iter().filter(|i| i.kind == KIND).map(Item::parse::<Shift>).collect::<Result<_, _>>()?)

@@ -54,4 +54,7 @@ impl Store for CountingStore {
         self.tick();
         self.inner.query(query).await
     }
+    async fn purge_expired(&self) -> StoreResult<usize> {
+        self.inner.purge_expired().await
+    }
 }

@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 
-use super::rules::{Position, check_item, check_key, check_op, check_range, cursor_at, cursor_position};
+use super::rules::{Position, check_item, check_key, check_op, check_range, cursor_at, cursor_position, item_size};
 use super::{
     Condition, Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store, StoreError, StoreResult,
     TxOp, validate_batch, validate_transaction,
@@ -285,19 +285,24 @@ impl Store for DynamoStore {
         ops.iter().try_for_each(check_op)?;
         let now = self.now();
         let items = ops.iter().map(|op| self.transact_item(op, now)).collect::<StoreResult<Vec<_>>>()?;
-        let output = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| match e.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(canceled) => {
-                    cancellation_error(canceled.cancellation_reasons(), canceled.message())
-                }
-                other => failure("TransactWriteItems", other),
-            })?;
+        // A transaction that met another on the same item (`TransactionConflict`) did nothing:
+        // it runs again, so that it ends as SQLite's serialised writes do, applied or refused by
+        // its conditions, rather than as a conflict the caller did not cause.
+        let output = retrying_conflicts(|| async {
+            self.client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| match e.into_service_error() {
+                    TransactWriteItemsError::TransactionCanceledException(canceled) => {
+                        cancellation_error(canceled.cancellation_reasons(), canceled.message())
+                    }
+                    other => failure("TransactWriteItems", other),
+                })
+        })
+        .await?;
         spent("TransactWriteItems", output.consumed_capacity().iter());
         let written: Vec<(&Key, Option<&Item>)> = ops
             .iter()
@@ -469,6 +474,37 @@ fn condition_expression(condition: Condition, now: i64) -> Option<Expression> {
 }
 
 /// A cancelled transaction: positions whose condition failed, or a conflict to retry.
+/// Runs of a transaction cancelled by a conflict with another, after the first.
+const CONFLICT_RETRIES: u32 = 6;
+
+/// Runs `send` again while it answers [`StoreError::Conflict`], at most [`CONFLICT_RETRIES`]
+/// more times, waiting [`conflict_backoff`] between runs.
+async fn retrying_conflicts<T, F, Fut>(mut send: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match send().await {
+            Err(StoreError::Conflict) if attempt < CONFLICT_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(conflict_backoff(attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// 10 ms doubling with each attempt, plus up to as much again at random so that the
+/// transactions that met do not meet again.
+fn conflict_backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let base = 10u64 << attempt.min(6);
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    std::time::Duration::from_millis(base + random % base)
+}
+
 fn cancellation_error(reasons: &[CancellationReason], message: Option<&str>) -> StoreError {
     let failed: Vec<usize> = reasons
         .iter()
@@ -615,29 +651,12 @@ fn wrote(items: &[(&Key, Option<&Item>)], transaction: bool) {
         .iter()
         .map(|(key, item)| {
             let index = |k: Option<&IndexKey>| k.map(|k| k.pk.clone()).unwrap_or_default();
-            let bytes = item.and_then(|i| encode_item(i).ok()).map_or(key.pk.len() + key.sk.len() + 4, |a| size(&a));
+            let bytes = item.map_or(key.pk.len() + key.sk.len() + 4, item_size);
             let (gsi1, gsi2) = item.map_or((None, None), |i| (i.gsi1.as_ref(), i.gsi2.as_ref()));
             format!("{}|{}|{}|{bytes}", key.pk, index(gsi1), index(gsi2))
         })
         .collect();
     tracing::debug!(target: "guardpost::capacity", writes = described.join(" "), transaction, "partitions written");
-}
-
-/// An item's size as DynamoDB bills it: the UTF-8 lengths of attribute names and values
-/// (numbers counted as their decimal text, a close upper bound).
-fn size(attributes: &AttributeMap) -> usize {
-    fn value(v: &AttributeValue) -> usize {
-        match v {
-            AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-            AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
-            AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
-            AttributeValue::Ss(l) | AttributeValue::Ns(l) => l.iter().map(String::len).sum(),
-            AttributeValue::B(b) => b.as_ref().len(),
-            _ => 0,
-        }
-    }
-    attributes.iter().map(|(k, v)| k.len() + value(v)).sum()
 }
 
 fn visible(item: &Item, now: i64) -> bool {
@@ -737,4 +756,43 @@ where
         return StoreError::Invalid(format!("DynamoDB {operation} refused the request: {message}"));
     }
     StoreError::Unavailable(anyhow::Error::new(error).context(format!("DynamoDB {operation} failed")))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    /// Answers Conflict `conflicts` times, then `last`; counts the runs.
+    async fn runs_until(conflicts: u32, last: fn() -> StoreResult<()>) -> (StoreResult<()>, u32) {
+        let runs = AtomicU32::new(0);
+        let result = retrying_conflicts(|| async {
+            let run = runs.fetch_add(1, Ordering::SeqCst);
+            if run < conflicts { Err(StoreError::Conflict) } else { last() }
+        })
+        .await;
+        (result, runs.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_transaction_that_met_another_runs_again_until_its_conditions_decide() {
+        let (result, runs) = runs_until(2, || Ok(())).await;
+        assert!(result.is_ok());
+        assert_eq!(runs, 3);
+        let (result, runs) = runs_until(1, || Err(StoreError::TransactionCanceled { failed: vec![0] })).await;
+        assert!(matches!(result, Err(StoreError::TransactionCanceled { .. })), "the condition's answer");
+        assert_eq!(runs, 2);
+    }
+
+    #[tokio::test]
+    async fn conflicts_end_after_the_last_retry_and_other_failures_are_not_retried() {
+        let (result, runs) = runs_until(u32::MAX, || Ok(())).await;
+        assert!(matches!(result, Err(StoreError::Conflict)));
+        assert_eq!(runs, CONFLICT_RETRIES + 1);
+        let (result, runs) = runs_until(0, || Err(StoreError::Unavailable(anyhow!("timeout")))).await;
+        assert!(matches!(result, Err(StoreError::Unavailable(_))));
+        assert_eq!(runs, 1, "a timeout may have committed: never run again here");
+    }
 }

@@ -17,6 +17,8 @@ mod cursor;
 pub mod dynamo;
 pub mod lazy;
 mod rules;
+
+pub use rules::MAX_ITEM_BYTES;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -213,6 +215,9 @@ pub enum StoreError {
     InvalidCursor,
     #[error("invalid request to the store: {0}")]
     Invalid(String),
+    /// Past DynamoDB's 400 KB item limit (both stores refuse it).
+    #[error("item too large: {bytes} bytes")]
+    TooLarge { bytes: usize },
     #[error("corrupt item: {0}")]
     Corrupt(String),
     #[error("store unavailable: {0:#}")]
@@ -232,6 +237,12 @@ pub trait Store: Send + Sync {
     /// All-or-nothing; at most [`MAX_TRANSACT_OPS`] operations, each on a distinct item.
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()>;
     async fn query(&self, query: &Query) -> StoreResult<Page>;
+    /// Removes items whose time has passed (they are already invisible to every read), and
+    /// says how many. DynamoDB removes them itself (its TTL on `expires_at`): there this does
+    /// nothing. `guardpost serve` calls it on a timer.
+    async fn purge_expired(&self) -> StoreResult<usize> {
+        Ok(0)
+    }
 }
 
 /// Checks shared by the adapters before a transaction reaches the backend.

@@ -7,6 +7,9 @@ use super::{Cursor, Index, Item, Key, Query, SkRange, StoreError, StoreResult, T
 /// would also fit on AWS.
 const MAX_PK_BYTES: usize = 2048;
 const MAX_SK_BYTES: usize = 1024;
+/// DynamoDB's item size limit, enforced on SQLite too so that what is written locally would be
+/// written on AWS.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 
 pub(crate) enum Position {
     Table { sk: String },
@@ -97,5 +100,40 @@ pub(crate) fn check_item(item: &Item) -> StoreResult<()> {
             check_key_parts(what, &k.pk, &k.sk)?;
         }
     }
+    let bytes = item_size(item);
+    if bytes > MAX_ITEM_BYTES {
+        return Err(StoreError::TooLarge { bytes });
+    }
     Ok(())
+}
+
+/// An item's size as DynamoDB counts it (the store's attribute names and the UTF-8 lengths of
+/// their values, `data` as the map it is stored as), numbers counted as their decimal text:
+/// a close upper bound.
+pub(crate) fn item_size(item: &Item) -> usize {
+    fn value(v: &serde_json::Value) -> usize {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => s.len(),
+            Value::Number(n) => n.to_string().len(),
+            Value::Bool(_) | Value::Null => 1,
+            Value::Array(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            Value::Object(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+        }
+    }
+    let digits = |n: u64| n.to_string().len();
+    let index =
+        |name_len: usize, k: &Option<super::IndexKey>| k.as_ref().map_or(0, |k| 2 * name_len + k.pk.len() + k.sk.len());
+    "PKSK".len()
+        + item.key.pk.len()
+        + item.key.sk.len()
+        + index("GSI1PK".len(), &item.gsi1)
+        + index("GSI2PK".len(), &item.gsi2)
+        + item.expires_at.map_or(0, |t| "expires_at".len() + t.to_string().len())
+        + "version".len()
+        + digits(item.version)
+        + "kind".len()
+        + item.kind.len()
+        + "data".len()
+        + value(&item.data)
 }

@@ -17,6 +17,7 @@ on_both_stores!(
     a_retried_clock_in_with_the_same_key_returns_the_first_answer,
     shifts_are_validated_and_listed,
     concurrent_overlapping_shifts_schedule_one,
+    an_unscheduled_clock_in_racing_a_scheduler_never_leaves_two_shifts,
 );
 
 struct Scene {
@@ -185,6 +186,11 @@ async fn fifty_concurrent_clock_ins_leave_one_open_entry(backend: Backend) {
     let created = answers.iter().filter(|a| a.status.as_u16() == 201).count();
     let conflicts = answers.iter().filter(|a| a.status.as_u16() == 409).count();
     assert_eq!((created, conflicts), (1, 49), "{:?}", answers.iter().map(|a| a.status.as_u16()).collect::<Vec<_>>());
+    // The same answer on both stores: the guard is clocked in (DynamoDB's conflicts between
+    // the racing transactions are run again until their conditions decide).
+    let kinds: std::collections::BTreeSet<&str> =
+        answers.iter().filter(|a| a.status.as_u16() == 409).map(|a| a.problem_type()).collect();
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["already-clocked-in"]);
     let entries = s.app.get("/v1/me/time-entries", &s.guard).await.expect(200).body;
     assert_eq!(entries["items"].as_array().unwrap().len(), 1, "exactly one open entry");
     let shifts = s
@@ -256,4 +262,43 @@ async fn concurrent_overlapping_shifts_schedule_one(backend: Backend) {
     let from = urlencode(&(start - Duration::hours(1)).to_rfc3339());
     let mine = s.app.get(&format!("/v1/me/shifts?from={from}"), &s.guard).await.expect(200).body;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+}
+
+/// A manager schedules a shift that starts now while the guard, not yet scheduled, clocks in:
+/// either the clock-in finds the shift, or the shift is refused as overlapping the unplanned
+/// one, or one of them is told to retry. Never both shifts.
+async fn an_unscheduled_clock_in_racing_a_scheduler_never_leaves_two_shifts(backend: Backend) {
+    let mut s = scene(backend).await;
+    let (mut planned, mut unplanned) = (0, 0);
+    for round in 0..100 {
+        let start = s.app.now();
+        let shift = json!({"employee_id": s.guard_id, "start": start, "end": start + Duration::hours(8)});
+        let path = format!("/v1/sites/{}/shifts", s.depot);
+        let (made, clocked) =
+            tokio::join!(s.app.post(&path, &s.admin, shift), s.app.clock(&s.guard, &s.depot, "clock-in"));
+        assert!(matches!(made.status.as_u16(), 201 | 409), "round {round}: {made:?}");
+        assert!(matches!(clocked.status.as_u16(), 201 | 409), "round {round}: {clocked:?}");
+        let from = urlencode(&(start - Duration::minutes(1)).to_rfc3339());
+        let shifts = s.app.get(&format!("/v1/me/shifts?from={from}"), &s.guard).await.expect(200).body;
+        let kinds: Vec<&str> =
+            shifts["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+        assert!(
+            kinds.len() <= 1,
+            "round {round}: two shifts at once: {kinds:?} (shift {}, clock-in {})",
+            made.status,
+            clocked.status
+        );
+        match (kinds.first().copied(), clocked.status.as_u16()) {
+            (Some("scheduled"), 201) => planned += 1,
+            (Some("unplanned"), 201) => unplanned += 1,
+            _ => {}
+        }
+        if clocked.status.as_u16() == 201 {
+            s.app.clock(&s.guard, &s.depot, "clock-out").await.expect(200);
+        }
+        s.later(Duration::days(2)).await;
+    }
+    // Guards did get clocked in: the rounds were not all refusals.
+    assert!(planned + unplanned > 0, "no clock-in succeeded in 100 rounds");
+    println!("100 rounds: {planned} clock-ins found the new shift, {unplanned} made an unplanned one");
 }

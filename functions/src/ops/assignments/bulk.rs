@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use guardpost_shared::access::schema::{Reason, RoleRef, collect, nullable, reference};
 use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
@@ -19,7 +20,7 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AssignmentInput, AssignmentView, Planned, apply};
+use super::{Applied, AssignmentInput, AssignmentView, Planned, apply};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -118,7 +119,7 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Body(req): Body<BulkRequest>,
-) -> AppResult<Json<BulkResult>> {
+) -> AppResult<Response> {
     authorize_listing(&state, &principal, Permission::ROLE_ASSIGNMENTS_MANAGE).await?;
     if req.changes.is_empty() || req.changes.len() > 100 {
         return Err(AppError::invalid("changes", "send 1 to 100 changes"));
@@ -137,10 +138,13 @@ pub async fn handler(
             },
         });
     }
-    let applied = apply(&state, &principal, planned, "assignments.bulk", |i, f| format!("changes[{i}].{f}")).await?;
     let now = state.now();
-    Ok(Json(BulkResult {
-        added: applied.added.iter().map(|(u, a)| AssignmentView::new(*u, a, now)).collect(),
-        removed: applied.removed.iter().map(|(u, a)| AssignmentView::new(*u, a, now)).collect(),
-    }))
+    let result = |applied: &Applied| {
+        Json(BulkResult {
+            added: applied.added.iter().map(|(u, a)| AssignmentView::new(*u, a, now)).collect(),
+            removed: applied.removed.iter().map(|(u, a)| AssignmentView::new(*u, a, now)).collect(),
+        })
+        .into_response()
+    };
+    apply(&state, &principal, planned, "assignments.bulk", |i, f| format!("changes[{i}].{f}"), result).await
 }

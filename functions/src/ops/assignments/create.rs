@@ -2,6 +2,7 @@
 //! needs `role-assignments:manage` over the scope and every permission of the role there.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{UserId, schema};
@@ -10,7 +11,7 @@ use guardpost_shared::{AppError, AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AssignmentInput, AssignmentView, Planned, apply};
+use super::{Applied, AssignmentInput, AssignmentView, Planned, apply};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -34,14 +35,16 @@ pub async fn handler(
     principal: Principal,
     Path(user_id): Path<String>,
     Body(input): Body<AssignmentInput>,
-) -> AppResult<Created<AssignmentView>> {
+) -> AppResult<Response> {
     let user_id = path_id(&user_id, "user", UserId::parse)?;
     // Somewhere first (a caller with no such right learns nothing of the user); the scope is
     // checked with the role in `apply`.
     guardpost_shared::access::authorize_listing(&state, &principal, Permission::ROLE_ASSIGNMENTS_MANAGE).await?;
-    let applied =
-        apply(&state, &principal, vec![Planned::Add { user_id, input }], "assignment.create", |_, f| f.to_owned())
-            .await?;
-    let (user, assignment) = applied.added.first().ok_or(AppError::NotFound("assignment"))?;
-    Ok(Created(AssignmentView::new(*user, assignment, state.now())))
+    let now = state.now();
+    let added = |applied: &Applied| match applied.added.first() {
+        Some((user, assignment)) => Created(AssignmentView::new(*user, assignment, now)).into_response(),
+        None => AppError::NotFound("assignment").into_response(),
+    };
+    apply(&state, &principal, vec![Planned::Add { user_id, input }], "assignment.create", |_, f| f.to_owned(), added)
+        .await
 }

@@ -2,6 +2,7 @@
 //! next request. Needs `role-assignments:manage` over the assignment's scope.
 
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use guardpost_shared::access::{Permission, authorize_listing};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{AssignmentId, UserId, schema};
@@ -32,13 +33,10 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Path((user_id, assignment_id)): Path<(String, String)>,
-) -> AppResult<NoContent> {
+) -> AppResult<axum::response::Response> {
     let user_id = path_id(&user_id, "user", UserId::parse)?;
     let assignment_id = path_id(&assignment_id, "assignment", AssignmentId::parse)?;
     authorize_listing(&state, &principal, Permission::ROLE_ASSIGNMENTS_MANAGE).await?;
-    apply(&state, &principal, vec![Planned::Remove { user_id, assignment_id }], "assignment.delete", |_, f| {
-        f.to_owned()
-    })
-    .await?;
-    Ok(NoContent)
+    let removal = vec![Planned::Remove { user_id, assignment_id }];
+    apply(&state, &principal, removal, "assignment.delete", |_, f| f.to_owned(), |_| NoContent.into_response()).await
 }

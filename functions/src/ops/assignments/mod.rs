@@ -11,12 +11,14 @@ pub mod list;
 
 use std::collections::BTreeMap;
 
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::catalogue::Portal;
 use guardpost_shared::access::schema::{Reason, RoleRef};
 use guardpost_shared::access::{Grant, Permission, Resource, authorize, may_grant};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{AssignmentId, BoundedText, OrgSlug, RoleId, Timestamp, UserId};
+use guardpost_shared::http::idempotency;
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Role, Scope, UserAccess, Validity};
 use guardpost_shared::records::user::{self, User, UserKind};
@@ -117,7 +119,8 @@ pub async fn apply(
     changes: Vec<Planned>,
     action: &'static str,
     field: impl Fn(usize, &str) -> String,
-) -> AppResult<Applied> {
+    answer: impl FnOnce(&Applied) -> Response,
+) -> AppResult<Response> {
     let org = &principal.org;
     let store = state.store.as_ref();
     let now = state.now();
@@ -200,8 +203,7 @@ pub async fn apply(
     let subjects = users.keys().map(ToString::to_string).collect();
     let change = Change::new(action, subjects, &applied.removed_json(), &applied.added_json())?;
     ops.push(audit::record(org, principal, state.new_ulid(), now, change)?);
-    store.transact(ops).await?;
-    Ok(applied)
+    Ok(idempotency::transact(store, ops, answer(&applied)).await?)
 }
 
 impl Applied {

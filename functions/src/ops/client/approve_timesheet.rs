@@ -9,10 +9,10 @@ use chrono::Duration;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{SiteId, TimeEntryId, schema};
-use guardpost_shared::http::{Problem, path_id};
+use guardpost_shared::http::{Problem, idempotency, path_id};
 use guardpost_shared::records::time_entry::{Approval, TimeEntry};
-use guardpost_shared::records::{keys, sort_time};
-use guardpost_shared::store::{Condition, Query, read_all};
+use guardpost_shared::records::{Tx, keys, sort_time};
+use guardpost_shared::store::{Condition, Query, TxOp, read_all};
 use guardpost_shared::{AppError, AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,7 +41,7 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Path((site_id, entry_id)): Path<(String, String)>,
-) -> AppResult<Json<ClientTimeEntry>> {
+) -> AppResult<axum::response::Response> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let entry_id = path_id(&entry_id, "time entry", TimeEntryId::parse)?;
     authorize(&state, &principal, Permission::CLIENT_TIMESHEETS_MAINTAIN, Resource::Site(site_id)).await?;
@@ -64,8 +64,11 @@ pub async fn handler(
         return Err(AppError::conflict("already-approved", "this entry is already approved"));
     }
     entry.approval = Some(Approval { at: state.now(), by: principal.user.id });
-    state.store.put(entry.item(org, item.version + 1)?, Condition::VersionIs(item.version)).await?;
-    tracing::info!(entry = %entry.id, by = %principal.user.id, "time entry approved by the client");
     let names = names(state.store.as_ref(), org, &[entry.employee_id]).await?;
-    Ok(Json(ClientTimeEntry::new(&entry, names.get(&entry.employee_id).cloned())))
+    let answer = Json(ClientTimeEntry::new(&entry, names.get(&entry.employee_id).cloned()));
+    let mut tx = Tx::new();
+    tx.push_plain(TxOp::put(entry.item(org, item.version + 1)?, Condition::VersionIs(item.version)));
+    let answer = idempotency::commit(tx, state.store.as_ref(), answer).await?;
+    tracing::info!(entry = %entry.id, by = %principal.user.id, "time entry approved by the client");
+    Ok(answer)
 }

@@ -85,7 +85,7 @@ pub async fn handler(
     principal: Principal,
     Path(site_id): Path<String>,
     Body(req): Body<CreateClientAccessRequest>,
-) -> AppResult<Created<ClientAccessView>> {
+) -> AppResult<axum::response::Response> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     let store = state.store.as_ref();
     let org = &principal.org;
@@ -183,8 +183,6 @@ pub async fn handler(
         audit::record(org, &principal, state.new_ulid(), now, change)?,
         AppError::conflict("concurrent-update", "retry"),
     )];
-    commit(&state, ops, before).await?;
-    tracing::info!(client = %id, site = %site_id, by = %principal.user.id, "client access created");
     let parts = Parts {
         user: Versioned { record: user, version: 1 },
         access: Versioned {
@@ -202,7 +200,9 @@ pub async fn handler(
     if let Some(file) = &picture {
         view.picture_upload = Some(ticket(&state, org, file).await?);
     }
-    Ok(Created(view))
+    let answer = commit(&state, ops, before, Created(view)).await?;
+    tracing::info!(client = %id, site = %site_id, by = %principal.user.id, "client access created");
+    Ok(answer)
 }
 
 /// The client user the request describes (every field checked at once).

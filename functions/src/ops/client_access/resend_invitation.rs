@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use guardpost_shared::access::Permission;
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::schema;
-use guardpost_shared::http::Problem;
+use guardpost_shared::http::{Problem, idempotency};
 use guardpost_shared::notify::{Message, enqueue};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::user::UserStatus;
@@ -40,7 +40,7 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> AppResult<Json<ClientAccessView>> {
+) -> AppResult<axum::response::Response> {
     let (record, granted) = locate(&state, &principal, &id, Permission::CLIENT_ACCESS_EDIT).await?;
     let (mut access_record, record_version) = (record.record, record.version);
     let invited_before = access_record.invited_at;
@@ -64,18 +64,15 @@ pub async fn handler(
         &serde_json::json!({ "invited_at": invited_before }),
         &serde_json::json!({ "invited_at": now }),
     )?;
-    state
-        .store
-        .transact(vec![
-            TxOp::put(
-                next.item(org, &access_record.id, credential.version + 1)?,
-                Condition::VersionIs(credential.version),
-            ),
-            TxOp::put(access_record.item(org, record_version + 1)?, Condition::VersionIs(record_version)),
-            enqueue(org, state.new_ulid().to_string(), invitation, now)?,
-            audit::record(org, &principal, state.new_ulid(), now, change)?,
-        ])
-        .await?;
+    let ops = vec![
+        TxOp::put(next.item(org, &access_record.id, credential.version + 1)?, Condition::VersionIs(credential.version)),
+        TxOp::put(access_record.item(org, record_version + 1)?, Condition::VersionIs(record_version)),
+        enqueue(org, state.new_ulid().to_string(), invitation, now)?,
+        audit::record(org, &principal, state.new_ulid(), now, change)?,
+    ];
+    // The answer shows the access as this write leaves it.
+    let answer = Json(shown(&state, org, &access_record, granted).await?);
+    let answer = idempotency::transact(state.store.as_ref(), ops, answer).await?;
     tracing::info!(client = %access_record.id, by = %principal.user.id, "client invitation sent again");
-    Ok(Json(shown(&state, org, &access_record, granted).await?))
+    Ok(answer)
 }

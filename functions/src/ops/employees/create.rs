@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use guardpost_shared::access::catalogue::Portal;
 use guardpost_shared::access::schema::RoleRef;
@@ -141,7 +142,7 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Body(req): Body<CreateEmployeeRequest>,
-) -> AppResult<Created<EmployeeView>> {
+) -> AppResult<Response> {
     // With a site, a manager of that site may create the employee, who is assigned to it in the
     // same transaction (and so is in the manager's scope); without one it takes the organisation.
     let site = req
@@ -185,22 +186,24 @@ pub async fn handler(
     };
     let mut credential = Credential::new(password_hash, employee.created_at);
     credential.must_change = must_change;
-    write(&state, &principal, &employee, credential, Some(assignment), site, &granted).await?;
-    tracing::info!(employee = %employee.id, by = %principal.user.id, "employee created");
     let sensitive = granted.also(&state, &principal, Permission::EMPLOYEES_VIEW_SENSITIVE).await?;
-    Ok(Created(EmployeeView::shown(&employee, sensitive)))
+    let answer = Created(EmployeeView::shown(&employee, sensitive));
+    let answer = write(&state, &principal, &employee, credential, Some(assignment), site, answer).await?;
+    tracing::info!(employee = %employee.id, by = %principal.user.id, "employee created");
+    Ok(answer)
 }
 
-/// Writes the employee, credential and uniqueness claims in one transaction.
-pub(crate) async fn write(
+/// Writes the employee, credential and uniqueness claims in one transaction, and answers
+/// `answer`.
+async fn write(
     state: &AppState,
     principal: &Principal,
     employee: &User,
     credential: Credential,
     assignment: Option<Assignment>,
     site: Option<SiteId>,
-    _granted: &guardpost_shared::access::Granted,
-) -> AppResult<()> {
+    answer: impl IntoResponse,
+) -> AppResult<Response> {
     let mut before = Vec::new();
     if let Some(given) = &assignment {
         // The first role is an assignment like any other: audited in the same transaction.
@@ -227,7 +230,7 @@ pub(crate) async fn write(
         let welcome = Message::Welcome { user_id: employee.id, generation: 0 };
         ops.push(enqueue(&principal.org, state.new_ulid().to_string(), welcome, state.now())?);
     }
-    commit(state, ops, before).await
+    commit(state, ops, before, answer).await
 }
 
 pub(crate) fn employee_number(raw: &str) -> Result<String, &'static str> {

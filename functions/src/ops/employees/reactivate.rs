@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use guardpost_shared::access::{Permission, Resource, authorize, outranks_user, schema};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{BoundedText, UserId};
-use guardpost_shared::http::{Body, Problem, path_id};
+use guardpost_shared::http::{Body, Problem, idempotency, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::user::{self, UserKind, UserStatus};
 use guardpost_shared::records::{Tx, role, written_over};
@@ -52,7 +52,7 @@ pub async fn handler(
     principal: Principal,
     Path(employee_id): Path<String>,
     Body(req): Body<ReactivateRequest>,
-) -> AppResult<Json<EmployeeView>> {
+) -> AppResult<axum::response::Response> {
     let id = path_id(&employee_id, "employee", UserId::parse)?;
     authorize(&state, &principal, Permission::EMPLOYEES_TERMINATE, Resource::User(id)).await?;
     let reason = BoundedText::<1, 500>::parse(&req.reason).map_err(|e| AppError::invalid("reason", e.to_string()))?;
@@ -86,7 +86,7 @@ pub async fn handler(
     tx.push_plain(TxOp::put(employee.item(org, current.version + 1)?, Condition::VersionIs(current.version)));
     tx.push_plain(TxOp::put(next_access.item(org, &id, access.version + 1)?, written_over(access.version)));
     tx.push_plain(audit::record(org, &principal, state.new_ulid(), now, change)?);
-    tx.commit(store).await?;
+    let answer = idempotency::commit(tx, store, Json(EmployeeView::shown(&employee, false))).await?;
     tracing::info!(employee = %id, by = %principal.user.id, "employee reactivated");
-    Ok(Json(EmployeeView::shown(&employee, false)))
+    Ok(answer)
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use guardpost_shared::domain::{OrgSlug, UserId};
 use guardpost_shared::records::shift::{self, Shift};
-use guardpost_shared::records::{item, keys, sort_time, written_over};
+use guardpost_shared::records::{item, keys, sort_time};
 use guardpost_shared::store::{Condition, Query, Store, TxOp, read_all};
 use guardpost_shared::{AppError, AppResult};
 
@@ -23,7 +23,7 @@ pub async fn future_shifts(store: &dyn Store, org: &OrgSlug, id: &UserId, now: D
 
 /// The employee's schedule version (0: none yet).
 pub async fn schedule_version(store: &dyn Store, org: &OrgSlug, id: &UserId) -> AppResult<u64> {
-    Ok(store.get(&keys::schedule_version(org, id)).await?.map_or(0, |i| i.version))
+    Ok(shift::schedule_version(store, org, id).await?)
 }
 
 /// The writes that release `shifts` and move the schedule version on from `version`.
@@ -34,10 +34,7 @@ pub fn release_ops(
     version: u64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<TxOp>> {
-    let mut bump =
-        item(keys::schedule_version(org, id), "schedule-version", &serde_json::json!({ "changed_at": now }))?;
-    bump.version = version + 1;
-    let mut ops = vec![TxOp::put(bump, written_over(version))];
+    let mut ops = vec![shift::schedule_moved_on(org, id, version, now)?];
     for s in shifts {
         let released = Shift { released_at: Some(now), ..s.clone() };
         let site_copy = item(keys::site_shift(org, &s.site_id, s.start, &s.id), shift::KIND, &released)?;

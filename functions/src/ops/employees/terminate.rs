@@ -5,15 +5,16 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use guardpost_shared::access::{Permission, Resource, authorize, schema};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{AssignmentId, BoundedText, RoleId, UserId};
-use guardpost_shared::http::{Body, Problem, path_id};
+use guardpost_shared::http::{Body, Problem, idempotency, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Scope};
 use guardpost_shared::records::shift::Shift;
 use guardpost_shared::records::user::{self, UserStatus};
-use guardpost_shared::records::written_over;
+use guardpost_shared::records::{Tx, written_over};
 use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,7 @@ pub async fn handler(
     principal: Principal,
     Path(employee_id): Path<String>,
     Body(req): Body<TerminateRequest>,
-) -> AppResult<Json<Termination>> {
+) -> AppResult<axum::response::Response> {
     let id = path_id(&employee_id, "employee", UserId::parse)?;
     authorize(&state, &principal, Permission::EMPLOYEES_TERMINATE, Resource::User(id)).await?;
     let reason = BoundedText::<1, 500>::parse(&req.reason).map_err(|e| AppError::invalid("reason", e.to_string()))?;
@@ -86,7 +87,8 @@ pub async fn handler(
         return Ok(Json(Termination {
             employee: EmployeeView::shown(&current.record, false),
             released_shifts: shifts,
-        }));
+        })
+        .into_response());
     }
     if current.record.is_superuser {
         return Err(AppError::conflict("superuser", "clear the employee's superuser flag before terminating them"));
@@ -110,15 +112,20 @@ pub async fn handler(
     let after =
         serde_json::json!({ "status": UserStatus::Terminated, "assignment": terminated, "released_shifts": released });
     let change = Change::new("user.terminate", vec![id.to_string()], &before, &after)?;
-    let mut ops = vec![
-        TxOp::put(user_item, Condition::VersionIs(current.version)),
-        TxOp::put(new_access.item(org, &id, access.version + 1)?, written_over(access.version)),
-        audit::record(org, &principal, state.new_ulid(), now, change)?,
-    ];
-    ops.extend(release::release_ops(org, &id, first, schedule, now)?);
-    store.transact(ops).await?;
+    let mut tx = Tx::new();
+    tx.push_plain(TxOp::put(user_item, Condition::VersionIs(current.version)));
+    tx.push_plain(TxOp::put(new_access.item(org, &id, access.version + 1)?, written_over(access.version)));
+    tx.push_plain(audit::record(org, &principal, state.new_ulid(), now, change)?);
+    release::release_ops(org, &id, first, schedule, now)?.into_iter().for_each(|op| tx.push_plain(op));
+    let rest = rest.to_vec();
+    let answer = Json(Termination { employee: EmployeeView::shown(&employee, false), released_shifts: shifts });
+    if rest.is_empty() {
+        // The whole termination is one transaction: its answer is kept with it.
+        return idempotency::commit(tx, store, answer).await;
+    }
     // More future shifts than one transaction holds (rare): the rest, a transaction at a time;
-    // if this is cut short, terminating again finishes it.
-    release::release_rest(store, org, &id, rest, schedule + 1, now).await?;
-    Ok(Json(Termination { employee: EmployeeView::shown(&employee, false), released_shifts: shifts }))
+    // if this is cut short, terminating again finishes it (so the answer is kept only after).
+    tx.commit(store).await?;
+    release::release_rest(store, org, &id, &rest, schedule + 1, now).await?;
+    Ok(answer.into_response())
 }

@@ -4,10 +4,10 @@ use axum::extract::State;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{Name, RegionId, Validator, schema};
-use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::http::{Body, Created, Problem, idempotency};
 use guardpost_shared::records::region::{self, Region};
-use guardpost_shared::records::{item, keys};
-use guardpost_shared::store::Condition;
+use guardpost_shared::records::{Tx, item, keys};
+use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppResult, AppState};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -41,16 +41,17 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Body(req): Body<CreateRegionRequest>,
-) -> AppResult<Created<Region>> {
+) -> AppResult<axum::response::Response> {
     authorize(&state, &principal, Permission::REGIONS_CREATE, Resource::Organisation).await?;
     let mut v = Validator::new();
     let name = v.check("name", Name::parse(&req.name));
     v.finish()?;
     let Some(name) = name else { return Err(guardpost_shared::AppError::invalid("name", "required")) };
     let region = Region { id: RegionId::from_ulid(state.new_ulid()), name: name.into_inner(), created_at: state.now() };
-    state
-        .store
-        .put(item(keys::region(&principal.org, &region.id), region::KIND, &region)?, Condition::NotExists)
-        .await?;
-    Ok(Created(region))
+    let mut tx = Tx::new();
+    tx.push_plain(TxOp::put(
+        item(keys::region(&principal.org, &region.id), region::KIND, &region)?,
+        Condition::NotExists,
+    ));
+    idempotency::commit(tx, state.store.as_ref(), Created(region)).await
 }

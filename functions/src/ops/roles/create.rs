@@ -8,11 +8,11 @@ use guardpost_shared::access::schema::{Cidr, PermissionName, RoleDescription, co
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{RoleId, Validator, schema};
-use guardpost_shared::http::{Body, Created, Problem};
+use guardpost_shared::http::{Body, Created, Problem, idempotency};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, ApiAccess, Role};
-use guardpost_shared::records::{item, keys};
-use guardpost_shared::store::{Condition, StoreError, TxOp};
+use guardpost_shared::records::{Tx, item, keys};
+use guardpost_shared::store::{Condition, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
 use utoipa::openapi::RefOr;
@@ -117,7 +117,7 @@ pub async fn handler(
     State(state): State<AppState>,
     principal: Principal,
     Body(req): Body<CreateRoleRequest>,
-) -> AppResult<Created<RoleView>> {
+) -> AppResult<axum::response::Response> {
     authorize(&state, &principal, Permission::ROLES_MANAGE, Resource::Organisation).await?;
     let mut v = Validator::new();
     let name = parse_name(&mut v, &req.name);
@@ -147,16 +147,10 @@ pub async fn handler(
     let claim =
         item(keys::role_name(org, &role.name), role::ROLE_NAME_KIND, &serde_json::json!({ "role_id": role.id }))?;
     let change = Change::new("role.create", vec![role.id.to_string()], &serde_json::Value::Null, &role)?;
-    let ops = vec![
-        TxOp::put(claim, Condition::NotExists),
-        TxOp::put(role.item(org, 1)?, Condition::NotExists),
-        audit::record(org, &principal, state.new_ulid(), now, change)?,
-    ];
-    match state.store.transact(ops).await {
-        Ok(()) => Ok(Created(RoleView::shown(&role, 1, &principal))),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
-            Err(AppError::conflict("role-name-taken", format!("a role named {} already exists", role.name)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let mut tx = Tx::new();
+    let taken = AppError::conflict("role-name-taken", format!("a role named {} already exists", role.name));
+    tx.push(TxOp::put(claim, Condition::NotExists), taken);
+    tx.push_plain(TxOp::put(role.item(org, 1)?, Condition::NotExists));
+    tx.push_plain(audit::record(org, &principal, state.new_ulid(), now, change)?);
+    idempotency::commit(tx, state.store.as_ref(), Created(RoleView::shown(&role, 1, &principal))).await
 }

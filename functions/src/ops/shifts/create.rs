@@ -6,10 +6,10 @@ use chrono::Duration;
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
 use guardpost_shared::domain::{ShiftId, ShortText, SiteId, Timestamp, UserId, Validator, schema};
-use guardpost_shared::http::{Body, Created, Problem, path_id};
+use guardpost_shared::http::{Body, Created, Problem, idempotency, path_id};
 use guardpost_shared::records::shift::{self, Shift, ShiftKind};
-use guardpost_shared::records::{item, keys, sort_time};
-use guardpost_shared::store::{Condition, Query, StoreError, TxOp};
+use guardpost_shared::records::{Tx, keys, sort_time};
+use guardpost_shared::store::{Condition, Query, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -52,7 +52,7 @@ pub async fn handler(
     principal: Principal,
     Path(site_id): Path<String>,
     Body(req): Body<CreateShiftRequest>,
-) -> AppResult<Created<Shift>> {
+) -> AppResult<axum::response::Response> {
     let site_id = path_id(&site_id, "site", SiteId::parse)?;
     authorize(&state, &principal, Permission::SHIFTS_CREATE, Resource::Site(site_id)).await?;
     let (start, end) = (req.start.get(), req.end.get());
@@ -111,29 +111,21 @@ pub async fn handler(
         created_by: principal.user.id,
         released_at: None,
     };
-    let mut ops = vec![
-        TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists },
-        TxOp::Check { key: keys::site_assignment(org, &employee_id, &site_id), condition: Condition::Exists },
-    ];
-    let (condition, version) = match &schedule {
-        Some(item) => (Condition::VersionIs(item.version), item.version + 1),
-        None => (Condition::NotExists, 1),
-    };
-    let mut marker =
-        item(keys::schedule_version(org, &employee_id), "schedule-version", &serde_json::json!({ "changed_at": now }))?;
-    marker.version = version;
-    ops.push(TxOp::put(marker, condition));
-    ops.extend(shift.create_ops(org)?);
-    match state.store.transact(ops).await {
-        Ok(()) => Ok(Created(shift)),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(AppError::NotFound("site")),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&2) => Err(AppError::conflict(
+    let read_version = schedule.as_ref().map_or(0, |item| item.version);
+    // A failure answers the first failed check, in this order.
+    let mut tx = Tx::new();
+    tx.push(TxOp::Check { key: keys::site(org, &site_id), condition: Condition::Exists }, AppError::NotFound("site"));
+    tx.push(
+        shift::schedule_moved_on(org, &employee_id, read_version, now)?,
+        AppError::conflict(
             "concurrent-update",
             "The employee's schedule changed at the same moment; read it again and retry.",
-        )),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
-            Err(AppError::invalid("employee_id", "is not an employee assigned to this site"))
-        }
-        Err(e) => Err(e.into()),
-    }
+        ),
+    );
+    tx.push(
+        TxOp::Check { key: keys::site_assignment(org, &employee_id, &site_id), condition: Condition::Exists },
+        AppError::invalid("employee_id", "is not an employee assigned to this site"),
+    );
+    shift.create_ops(org)?.into_iter().for_each(|op| tx.push_plain(op));
+    idempotency::commit(tx, state.store.as_ref(), Created(shift)).await
 }

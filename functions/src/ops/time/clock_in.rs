@@ -22,7 +22,7 @@ use guardpost_shared::records::shift::{self, Shift, ShiftKind};
 use guardpost_shared::records::site::Site;
 use guardpost_shared::records::time_entry::{ClockState, TimeEntry};
 use guardpost_shared::records::{Tx, get, keys, sort_time};
-use guardpost_shared::store::{Condition, Query, TxOp};
+use guardpost_shared::store::{Condition, Page, Query, TxOp};
 use guardpost_shared::{AppError, AppResult, AppState};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -52,7 +52,7 @@ pub const MAX_SHIFT_HOURS: i64 = 24;
     responses(
         (status = 201, body = TimeEntry),
         (status = 403, description = "Not assigned to the site", body = Problem),
-        (status = 409, description = "scheduled-elsewhere, already-clocked-in", body = Problem),
+        (status = 409, description = "scheduled-elsewhere, already-clocked-in, schedule-changed", body = Problem),
     ))]
 pub async fn handler(
     State(state): State<AppState>,
@@ -78,13 +78,25 @@ pub async fn handler(
         state.store.query(&shifts),
     );
     allowed?;
-    let page = page?;
     // Unplanned shifts are made by clock-ins: one that holds now belongs to an open entry,
     // which the transaction below reports as already-clocked-in.
-    let current: Vec<Shift> = shift::parse_all(&page.items)?
-        .into_iter()
-        .filter(|s| s.kind == ShiftKind::Scheduled && s.window_contains(now, early))
-        .collect();
+    let scheduled = |page: Page| -> AppResult<Vec<Shift>> {
+        Ok(shift::parse_all(&page.items)?
+            .into_iter()
+            .filter(|s| s.kind == ShiftKind::Scheduled && s.window_contains(now, early))
+            .collect())
+    };
+    let mut current = scheduled(page?)?;
+    // No shift now: this clock-in adds an unplanned shift to the schedule, as a scheduler adds
+    // one, so it takes part in the schedule's version like them. The version is read first and
+    // the shifts again after it; a shift scheduled in between either shows here or makes the
+    // transaction fail on the version: never both shifts.
+    let mut schedule_read = None;
+    if current.is_empty() {
+        let version = shift::schedule_version(state.store.as_ref(), org, &me).await?;
+        current = scheduled(state.store.query(&shifts).await?)?;
+        schedule_read = Some(version);
+    }
     let here = current.iter().filter(|s| s.site_id == site_id).min_by_key(|s| s.start).cloned();
     if here.is_none()
         && let Some(elsewhere) = current.iter().min_by_key(|s| s.start)
@@ -144,6 +156,12 @@ pub async fn handler(
         );
     }
     ops.into_iter().for_each(|op| tx.push_plain(op));
+    if let (true, Some(version)) = (unplanned, schedule_read) {
+        tx.push(
+            shift::schedule_moved_on(org, &me, version, now)?,
+            AppError::conflict("schedule-changed", "Your schedule changed at this moment; clock in again."),
+        );
+    }
     if unplanned {
         // The site's managers hear of it (SMS, or email when they have no SMS phone).
         let message = Message::UnplannedClockIn { site_id, employee_id: me, entry_id: entry.id, at: now };

@@ -2,7 +2,9 @@
 //! item and one uniqueness claim per employee number, email and username, in one transaction
 //! with whatever else the operation writes; a taken claim answers 409 naming the field.
 
+use axum::response::{IntoResponse, Response};
 use guardpost_shared::domain::OrgSlug;
+use guardpost_shared::http::idempotency;
 use guardpost_shared::records::role::{Assignment, UserAccess};
 use guardpost_shared::records::user::{self, Credential, LoginName, User};
 use guardpost_shared::records::{item, keys};
@@ -67,13 +69,19 @@ impl UserOps {
     }
 }
 
-/// Runs `before` and the user's items in one transaction, naming the taken fields on conflict.
-pub(crate) async fn commit(state: &AppState, user: UserOps, before: Vec<(TxOp, AppError)>) -> AppResult<()> {
+/// Runs `before` and the user's items in one transaction, naming the taken fields on conflict,
+/// and answers `answer` (kept with the transaction under an `Idempotency-Key`).
+pub(crate) async fn commit(
+    state: &AppState,
+    user: UserOps,
+    before: Vec<(TxOp, AppError)>,
+    answer: impl IntoResponse,
+) -> AppResult<Response> {
     let offset = before.len();
     let (mut ops, mut reasons): (Vec<TxOp>, Vec<AppError>) = before.into_iter().unzip();
     ops.extend(user.ops);
-    match state.store.transact(ops).await {
-        Ok(()) => Ok(()),
+    match idempotency::transact(state.store.as_ref(), ops, answer).await {
+        Ok(response) => Ok(response),
         Err(StoreError::TransactionCanceled { failed }) => {
             if let Some(first) = failed.iter().find(|i| **i < offset) {
                 return Err(reasons.swap_remove(*first));

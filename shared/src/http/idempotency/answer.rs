@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use super::{KIND, MAX_STORED_RESPONSE, Record, in_progress};
 use crate::error::AppError;
 use crate::records::Tx;
-use crate::store::{Condition, Item, Key, MAX_TRANSACT_OPS, Store, TxOp};
+use crate::store::{Condition, Item, Key, MAX_TRANSACT_OPS, Store, StoreError, TxOp};
 
 tokio::task_local! {
     static SCOPE: Arc<Scope>;
@@ -92,31 +92,89 @@ pub(super) fn keeps(status: StatusCode) -> bool {
 /// Commits `tx` and answers `answer`. Under an `Idempotency-Key`, the answer is written in the
 /// same transaction, so the effect and the answer a retry gets are made together or not at all.
 pub async fn commit(mut tx: Tx, store: &dyn Store, answer: impl IntoResponse) -> Result<Response, AppError> {
-    let response = answer.into_response();
+    let answer = match kept_with(answer.into_response(), tx.len()).await? {
+        Keep::No(response) => {
+            tx.commit(store).await?;
+            return Ok(response);
+        }
+        Keep::Yes(keep) => keep,
+    };
+    // Another attempt that took the key over after our lease ended makes this one fail whole.
+    tx.push(answer.op(), in_progress());
+    let result = tx.run(store).await;
+    answer.settle(result.as_ref().err().map(|f| f.maybe_committed));
+    result.map_err(|failure| failure.error)?;
+    Ok(answer.response())
+}
+
+/// [`commit`] for operations that read which conditions failed themselves: `ops` as a plain
+/// transaction, the store's own error back. The kept answer is the last operation, after the
+/// caller's positions.
+pub async fn transact(
+    store: &dyn Store,
+    mut ops: Vec<TxOp>,
+    answer: impl IntoResponse,
+) -> Result<Response, StoreError> {
+    let answer =
+        match kept_with(answer.into_response(), ops.len()).await.map_err(|e| StoreError::Invalid(e.to_string()))? {
+            Keep::No(response) => {
+                store.transact(ops).await?;
+                return Ok(response);
+            }
+            Keep::Yes(keep) => keep,
+        };
+    ops.push(answer.op());
+    let result = store.transact(ops).await;
+    answer.settle(result.as_ref().err().map(|e| matches!(e, StoreError::Unavailable(_))));
+    result?;
+    Ok(answer.response())
+}
+
+enum Keep {
+    /// No key, an answer not kept, or no room: commit as usual.
+    No(Response),
+    Yes(Box<Kept>),
+}
+
+/// An answer to write with the effect.
+struct Kept {
+    scope: Arc<Scope>,
+    parts: axum::http::response::Parts,
+    body: Bytes,
+    item: Item,
+}
+
+impl Kept {
+    fn op(&self) -> TxOp {
+        TxOp::Put { item: self.item.clone(), condition: Condition::VersionIs(self.scope.version) }
+    }
+
+    /// Records what became of the transaction: `None` if it committed, else whether it may have.
+    fn settle(&self, failed: Option<bool>) {
+        self.scope.set(match failed {
+            None => Outcome::Kept,
+            Some(true) => Outcome::Unknown,
+            Some(false) => Outcome::Refused,
+        });
+    }
+
+    fn response(self) -> Response {
+        Response::from_parts(self.parts, Body::from(self.body))
+    }
+}
+
+/// Whether `response` is kept in a transaction of `len` operations, and the item it is kept as.
+async fn kept_with(response: Response, len: usize) -> Result<Keep, AppError> {
     let scope = SCOPE.try_with(Arc::clone).ok();
-    let Some(scope) = scope.filter(|_| keeps(response.status()) && tx.len() < MAX_TRANSACT_OPS) else {
-        tx.commit(store).await?;
-        return Ok(response);
+    let Some(scope) = scope.filter(|_| keeps(response.status()) && len < MAX_TRANSACT_OPS) else {
+        return Ok(Keep::No(response));
     };
     let (parts, body) = response.into_parts();
-    let bytes =
-        to_bytes(body, usize::MAX).await.map_err(|e| AppError::Internal(anyhow::anyhow!("answer body: {e}")))?;
-    if bytes.len() > MAX_STORED_RESPONSE {
-        tx.commit(store).await?;
-        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    let body = to_bytes(body, usize::MAX).await.map_err(|e| AppError::Internal(anyhow::anyhow!("answer body: {e}")))?;
+    if body.len() > MAX_STORED_RESPONSE {
+        return Ok(Keep::No(Response::from_parts(parts, Body::from(body))));
     }
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let kept = scope.answer(parts.status, content_type, &bytes)?;
-    // Another attempt that took the key over after our lease ended makes this one fail whole.
-    tx.push(TxOp::Put { item: kept, condition: Condition::VersionIs(scope.version) }, in_progress());
-    match tx.run(store).await {
-        Ok(()) => {
-            scope.set(Outcome::Kept);
-            Ok(Response::from_parts(parts, Body::from(bytes)))
-        }
-        Err(failure) => {
-            scope.set(if failure.maybe_committed { Outcome::Unknown } else { Outcome::Refused });
-            Err(failure.error)
-        }
-    }
+    let item = scope.answer(parts.status, content_type, &body)?;
+    Ok(Keep::Yes(Box::new(Kept { scope, parts, body, item })))
 }

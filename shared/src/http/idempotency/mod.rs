@@ -26,8 +26,8 @@ use crate::records::keys;
 use crate::state::AppState;
 use crate::store::{Condition, Item, StoreError};
 
-pub use self::answer::commit;
 use self::answer::{Outcome, Scope, keeps};
+pub use self::answer::{commit, transact};
 
 pub const HEADER: &str = "idempotency-key";
 const KIND: &str = "idempotency";

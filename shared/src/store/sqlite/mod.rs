@@ -52,7 +52,11 @@ CREATE TABLE IF NOT EXISTS items (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
 ";
+
+/// Expired rows removed per statement: each statement holds the write lock briefly.
+const PURGE_BATCH: usize = 500;
 
 const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, expires_at, version, kind, data";
 
@@ -181,6 +185,32 @@ impl Store for SqliteStore {
         let plan = QueryPlan::new(query)?;
         self.read(|conn, now| plan.run(conn, now))
     }
+
+    /// On a connection of its own, in batches, on tokio's blocking pool: the writer thread
+    /// goes on committing between batches.
+    async fn purge_expired(&self) -> StoreResult<usize> {
+        let (path, now) = (self.readers.path.clone(), self.now());
+        let purge = move || -> rusqlite::Result<usize> {
+            let conn = Connection::open(&path)?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let mut removed = 0;
+            loop {
+                let n = conn.execute(
+                    "DELETE FROM items WHERE (pk, sk) IN \
+                     (SELECT pk, sk FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)",
+                    rusqlite::params![now, PURGE_BATCH],
+                )?;
+                removed += n;
+                if n < PURGE_BATCH {
+                    return Ok(removed);
+                }
+            }
+        };
+        tokio::task::spawn_blocking(purge)
+            .await
+            .map_err(|e| StoreError::Unavailable(anyhow::anyhow!("the purge stopped: {e}")))?
+            .map_err(db_err)
+    }
 }
 
 impl SqliteStore {
@@ -234,6 +264,64 @@ mod tests {
         let item_sql = format!("SELECT {COLUMNS} FROM items WHERE pk = :pk AND sk = :sk AND {VISIBLE}");
         conn.prepare_cached(&item_sql).unwrap().get_status(StatementStatus::RePrepare)
             + conn.prepare_cached(&sql).unwrap().get_status(StatementStatus::RePrepare)
+    }
+
+    /// Another process holds the write lock: a write waits for it (the busy timeout), reads
+    /// answer meanwhile.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_answer_while_a_write_waits_for_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(chrono::Utc::now()));
+        let store = Arc::new(SqliteStore::open(&dir.path().join("db"), clock).unwrap());
+        let thing = |sk: &str| Item::new(Key::new("T#1", sk), "thing", serde_json::json!({}));
+        store.put(thing("A"), Condition::None).await.unwrap();
+        let other = Connection::open(dir.path().join("db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let writing = tokio::spawn({
+            let store = store.clone();
+            async move { store.put(thing("B"), Condition::None).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!writing.is_finished(), "the write waits for the lock");
+        assert!(store.get(&Key::new("T#1", "A")).await.unwrap().is_some());
+        assert!(!writing.is_finished(), "the read did not wait for the write");
+        other.execute_batch("COMMIT").unwrap();
+        writing.await.unwrap().unwrap();
+        assert!(store.get(&Key::new("T#1", "B")).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn expired_rows_are_purged_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(chrono::Utc::now()));
+        let store = SqliteStore::open(&dir.path().join("db"), clock.clone()).unwrap();
+        let now = clock.now().timestamp();
+        let item = |sk: &str, expires: Option<i64>| {
+            let item = Item::new(Key::new("T#1", sk), "thing", serde_json::json!({}));
+            match expires {
+                Some(t) => item.expiring_at(t),
+                None => item,
+            }
+        };
+        for (i, expires) in [Some(now + 60), Some(now + 3600), None].into_iter().enumerate() {
+            store.put(item(&format!("A{i}"), expires), Condition::None).await.unwrap();
+        }
+        // More than one batch of expired rows.
+        for i in 0..PURGE_BATCH + 10 {
+            store.put(item(&format!("B{i:04}"), Some(now + 1)), Condition::None).await.unwrap();
+        }
+        assert_eq!(store.purge_expired().await.unwrap(), 0, "nothing has expired yet");
+        clock.advance(chrono::Duration::seconds(61));
+        assert_eq!(store.purge_expired().await.unwrap(), PURGE_BATCH + 11);
+        let conn = Connection::open(dir.path().join("db")).unwrap();
+        let left: Vec<String> = conn
+            .prepare("SELECT sk FROM items ORDER BY sk")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(left, ["A1", "A2"]);
     }
 
     #[test]
