@@ -16,11 +16,17 @@ pub enum Fault {
     BeforeCommit,
 }
 
-/// A store that passes everything through to the real one, except the next write (a put or a
-/// transaction) that puts an item of the armed kind.
+/// A store that passes everything through to the real one, except the writes (puts and
+/// transactions) that put an item the armed fault matches, as many times as it was armed for.
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
-    armed: Mutex<Option<(Fault, String)>>,
+    armed: Mutex<Option<Armed>>,
+}
+
+struct Armed {
+    fault: Fault,
+    times: usize,
+    matches: Box<dyn Fn(&Item) -> bool + Send + Sync>,
 }
 
 impl FaultyStore {
@@ -30,7 +36,14 @@ impl FaultyStore {
 
     /// Strikes once, at the next write that puts an item of `kind`.
     pub fn arm(&self, fault: Fault, kind: &str) {
-        *self.armed.lock().unwrap_or_else(PoisonError::into_inner) = Some((fault, kind.to_owned()));
+        let kind = kind.to_owned();
+        self.arm_where(fault, 1, move |item| item.kind == kind);
+    }
+
+    /// Strikes at the next `times` writes that put an item `matches` accepts.
+    pub fn arm_where(&self, fault: Fault, times: usize, matches: impl Fn(&Item) -> bool + Send + Sync + 'static) {
+        *self.armed.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Armed { fault, times, matches: Box::new(matches) });
     }
 
     /// Whether the armed fault is still waiting for its write.
@@ -38,11 +51,25 @@ impl FaultyStore {
         self.armed.lock().unwrap_or_else(PoisonError::into_inner).is_some()
     }
 
+    /// Stops striking.
+    pub fn disarm(&self) {
+        *self.armed.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     fn strikes<'a>(&self, mut ops: impl Iterator<Item = &'a TxOp>) -> Option<Fault> {
         let mut armed = self.armed.lock().unwrap_or_else(PoisonError::into_inner);
-        let kind = armed.as_ref().map(|(_, kind)| kind.clone())?;
-        let hit = ops.any(|op| matches!(op, TxOp::Put { item, .. } if item.kind == kind));
-        if hit { armed.take().map(|(fault, _)| fault) } else { None }
+        let hit =
+            armed.as_ref().is_some_and(|a| ops.any(|op| matches!(op, TxOp::Put { item, .. } if (a.matches)(item))));
+        if !hit {
+            return None;
+        }
+        let a = armed.as_mut()?;
+        let fault = a.fault;
+        a.times -= 1;
+        if a.times == 0 {
+            *armed = None;
+        }
+        Some(fault)
     }
 }
 

@@ -6,7 +6,14 @@
 //!    exactly one wins; the others skip. This is what keeps a replayed stream batch from
 //!    sending twice.
 //! 3. Render and send; record `sent`, or `pending` again with a later `next_attempt_at`
-//!    (exponential backoff), or `failed` after the last attempt or a permanent refusal.
+//!    (exponential backoff), or `failed` after the last attempt or a permanent refusal. The
+//!    record is written again (a few times, backing off) if writing it fails: a message the
+//!    provider accepted and whose `sent` was not recorded would be sent again when its claim
+//!    goes stale.
+//!
+//! Every claim counts (`attempts`): a message whose deliveries keep stopping before their
+//! outcome is recorded (a deliverer that dies after each send) ends `failed` after
+//! `max_claims`, saying so, instead of being sent on every sweep without end.
 
 use std::sync::Arc;
 
@@ -28,6 +35,9 @@ pub struct NotifySettings {
     /// Where links in emails point (the portal or the local server).
     pub public_url: String,
     pub max_attempts: u32,
+    /// Claims after which a message is given up whatever became of them: above
+    /// `max_attempts`, so only claims that ended without a recorded outcome reach it.
+    pub max_claims: u32,
     /// First retry after this many seconds, doubling each time.
     pub backoff_secs: i64,
     pub sms_per_number_per_hour: u32,
@@ -39,6 +49,7 @@ impl Default for NotifySettings {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             max_attempts: 5,
+            max_claims: 8,
             backoff_secs: 2,
             sms_per_number_per_hour: 3,
             sms_per_org_per_day: 500,
@@ -85,6 +96,16 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
     if !due {
         return Ok(Outcome::Skipped);
     }
+    if out.attempts >= n.settings.max_claims {
+        out.status = Status::Failed;
+        out.last_error = Some(format!(
+            "given up after {} claims: deliveries stopped before their outcome was recorded (it may have been sent)",
+            out.attempts
+        ));
+        n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await?;
+        tracing::warn!(org = %org, outbox = %out.id, claims = out.attempts, "notification given up");
+        return Ok(Outcome::Failed);
+    }
     out.status = Status::Sending;
     out.claimed_at = Some(now);
     out.next_attempt_at = now + Duration::seconds(STALE_CLAIM_SECS);
@@ -119,7 +140,7 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
             Outcome::Failed
         }
     };
-    n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await?;
+    record(n, &to_item(org, &out, version + 1)?, version).await?;
     match &outcome {
         Outcome::Failed => {
             tracing::warn!(org = %org, outbox = %out.id, attempts = out.attempts, error = ?out.last_error, "notification failed")
@@ -131,6 +152,31 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
     }
     Ok(outcome)
 }
+
+/// Writes a delivery's outcome over the claim at `version`, trying again after a failure:
+/// losing the record of a message the provider accepted means sending it twice.
+async fn record(n: &Notifier, item: &crate::store::Item, version: u64) -> Result<(), StoreError> {
+    let mut wait = std::time::Duration::from_millis(50);
+    let mut tries = 1;
+    loop {
+        match n.store.put(item.clone(), Condition::VersionIs(version)).await {
+            Ok(()) => return Ok(()),
+            // Another deliverer took the claim over (ours went stale): the outcome is theirs.
+            Err(StoreError::ConditionFailed) => return Err(StoreError::ConditionFailed),
+            Err(e) if tries >= RECORD_TRIES => return Err(e),
+            Err(e) => {
+                tracing::warn!(outbox = %item.key.sk, error = %e, tries, "recording a delivery failed; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                tries += 1;
+            }
+        }
+    }
+}
+
+/// Writes of a delivery's outcome before giving up (the claim then goes stale and the message
+/// is claimed again, counting towards `max_claims`).
+const RECORD_TRIES: u32 = 5;
 
 fn to_item(org: &OrgSlug, out: &OutboxItem, version: u64) -> Result<crate::store::Item, StoreError> {
     out.item(org, version).map_err(|e| StoreError::Invalid(e.to_string()))

@@ -4,9 +4,10 @@
 
 use chrono::Duration;
 use guardpost_shared::domain::OrgSlug;
-use guardpost_shared::notify::deliver::{Outcome, deliver};
+use guardpost_shared::notify::deliver::{NotifySettings, Outcome, STALE_CLAIM_SECS, deliver};
 use guardpost_shared::notify::{OutboxItem, outbox_pk};
 use guardpost_shared::store::Query;
+use guardpost_tests::faults::Fault;
 use guardpost_tests::{Backend, TestApp, on_both_stores, token_in, unique};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -19,6 +20,8 @@ on_both_stores!(
     notification_preferences_choose_how_an_alert_arrives,
     sms_are_capped_per_number_and_the_excess_is_listed_as_failed,
     a_replayed_stream_batch_sends_nothing_twice,
+    an_email_whose_sent_record_failed_once_is_sent_once,
+    a_message_whose_deliveries_keep_stopping_is_given_up_with_the_reason,
 );
 
 async fn create(app: &TestApp, token: &str, body: Value) -> String {
@@ -347,4 +350,53 @@ async fn notification_preferences_choose_how_an_alert_arrives(backend: Backend) 
     s.app.clock(&guard, &s.site, "clock-in").await.expect(201);
     s.app.deliver_outbox().await;
     assert_eq!(s.app.emails_to(&manager_email).await.len(), mail_before + 1, "his number does not take SMS: email");
+}
+
+/// The write that records a delivered message as `sent`.
+fn recording_sent(item: &guardpost_shared::store::Item) -> bool {
+    item.kind == guardpost_shared::notify::KIND && item.data["status"] == "sent"
+}
+
+async fn an_email_whose_sent_record_failed_once_is_sent_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let email = format!("{}@acme.example", unique("once"));
+    // SES (or the mailbox) takes the email; writing down that it was sent fails once.
+    app.faults.arm_where(Fault::BeforeCommit, 1, recording_sent);
+    create(&app, &admin, json!({"employee_number": "O-1", "first_name": "Ona", "last_name": "Once", "email": email}))
+        .await;
+    app.deliver_outbox().await;
+    assert!(!app.faults.is_armed(), "the fault struck");
+    assert_eq!(app.emails_to(&email).await.len(), 1);
+    // Long after the claim would have gone stale, sweeps find nothing to send again.
+    app.advance(Duration::seconds(STALE_CLAIM_SECS + 60));
+    app.deliver_outbox().await;
+    assert_eq!(app.emails_to(&email).await.len(), 1, "sent once");
+    let admin = app.admin().await.access_token;
+    let sent = app.get("/v1/notifications?status=sent&limit=200", &admin).await.expect(200).body;
+    assert!(sent["items"].as_array().unwrap().iter().any(|i| i["message"]["type"] == "welcome"), "{sent}");
+}
+
+async fn a_message_whose_deliveries_keep_stopping_is_given_up_with_the_reason(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let email = format!("{}@acme.example", unique("stops"));
+    // Every delivery stops after the send, before its outcome is written (as a deliverer that
+    // is killed each time would).
+    app.faults.arm_where(Fault::BeforeCommit, usize::MAX, recording_sent);
+    create(&app, &admin, json!({"employee_number": "K-1", "first_name": "Kit", "last_name": "Killed", "email": email}))
+        .await;
+    let max_claims = NotifySettings::default().max_claims;
+    for _ in 0..max_claims + 3 {
+        app.deliver_outbox().await;
+        app.advance(Duration::seconds(STALE_CLAIM_SECS + 1));
+    }
+    app.faults.disarm();
+    let sends = app.emails_to(&email).await.len();
+    assert_eq!(sends, usize::try_from(max_claims).unwrap(), "bounded: one send per claim");
+    let admin = app.admin().await.access_token;
+    let failed = app.get("/v1/notifications?status=failed", &admin).await.expect(200).body;
+    let items = failed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{failed}");
+    assert!(items[0]["last_error"].as_str().unwrap().contains("given up after 8 claims"), "{failed}");
 }
