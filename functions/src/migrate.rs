@@ -5,6 +5,9 @@
 //! Steps:
 //! 1. last logins: users who logged in before the last-login item existed get one, from their
 //!    login activity (listings of users read the item, not the activity).
+//! 2. the outbox's due index: messages waiting to be sent, written before the sweep read the
+//!    due index (GSI1), are written again with their entry in it. Not run once only: a
+//!    deliverer of the earlier version may still write such items during a rolling upgrade.
 
 use guardpost_shared::domain::OrgSlug;
 use guardpost_shared::records::user::{self, LastLogin, LoginActivity, LoginOutcome, User};
@@ -17,6 +20,7 @@ use guardpost_shared::{AppResult, AppState};
 pub struct Report {
     pub organisations: usize,
     pub last_logins_added: usize,
+    pub outbox_indexed: usize,
 }
 
 pub async fn migrate(state: &AppState) -> AppResult<Report> {
@@ -26,6 +30,7 @@ pub async fn migrate(state: &AppState) -> AppResult<Report> {
         let Ok(org) = OrgSlug::parse(&entry.key.sk) else { continue };
         report.organisations += 1;
         report.last_logins_added += once(state, &org, "last-logins", last_logins).await?;
+        report.outbox_indexed += outbox_due_index(state, &org).await?;
     }
     Ok(report)
 }
@@ -72,4 +77,25 @@ async fn last_logins(state: &AppState, org: &OrgSlug) -> AppResult<usize> {
         }
     }
     Ok(added)
+}
+
+async fn outbox_due_index(state: &AppState, org: &OrgSlug) -> AppResult<usize> {
+    use guardpost_shared::notify::{OutboxItem, Status, by_status};
+    let store = state.store.as_ref();
+    let mut indexed = 0;
+    for status in [Status::Pending, Status::Sending] {
+        for found in read_all(store, &Query::gsi2(by_status(org, status))).await? {
+            if found.gsi1.is_some() {
+                continue;
+            }
+            let out: OutboxItem = found.parse()?;
+            // Against the version read: a deliverer that moved it on meanwhile wrote it anew.
+            match store.put(out.item(org, found.version + 1)?, Condition::VersionIs(found.version)).await {
+                Ok(()) => indexed += 1,
+                Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(indexed)
 }

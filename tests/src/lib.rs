@@ -413,7 +413,7 @@ impl TestApp {
     pub async fn deliver_outbox(&self) -> usize {
         let mut total = 0;
         for _ in 0..5 {
-            let n = guardpost_shared::notify::dispatcher::run_once(&self.notifier).await.expect("dispatch");
+            let n = guardpost_shared::notify::dispatcher::run_once(&self.notifier, None).await.expect("dispatch");
             total += n;
             if n == 0 {
                 break;

@@ -1,56 +1,107 @@
-//! The single process's dispatcher: polls each organisation's due outbox items and delivers
-//! them through [`deliver`]. On AWS the table's stream plays this part.
+//! The sweep: delivers every organisation's due outbox items through [`deliver`]. The local
+//! server runs it every second ([`spawn`]); on AWS the notifier function runs it every minute
+//! (the table's stream delivers new items at once; the sweep takes retries and stale claims).
+//!
+//! It reads the due index (GSI1: `OUTBOX#DUE#{shard}`, oldest first), which holds every
+//! organisation's waiting messages, so the oldest due messages are reached first whichever
+//! organisation they belong to, and it stops at its deadline: what it did not reach is still
+//! due for the next run, and nothing is left claimed by a sweep that stopped in time.
 
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
+
+use futures::StreamExt;
 
 use super::deliver::{Notifier, deliver};
-use super::{OutboxItem, Status, by_status};
+use super::{DUE_SHARDS, OutboxItem, due_shard};
 use crate::domain::OrgSlug;
-use crate::records::{keys, sort_time};
-use crate::store::{Query, StoreError};
+use crate::records::sort_time;
+use crate::store::{Item, Query, StoreError};
 
-/// Delivers every due item once: pending ones whose time has come, and claims gone stale (a
-/// deliverer died mid-send). Answers how many were looked at. One organisation's or one item's
-/// trouble is logged and does not hold up the others.
-pub async fn run_once(n: &Notifier) -> Result<usize, StoreError> {
+/// Messages delivered at once by one sweep.
+const CONCURRENCY: usize = 16;
+/// Due items read per shard and page.
+const PAGE: u32 = 100;
+/// Rounds over the shards in one run at most: items that keep failing to be delivered stay
+/// due, and are read again by the next run rather than without end by this one.
+const MAX_ROUNDS: usize = 100;
+
+/// Delivers what is due now, oldest first across all organisations, until nothing due is left
+/// or `deadline` passes. Answers how many items were looked at. One item's trouble is logged
+/// and does not hold up the others.
+pub async fn run_once(n: &Notifier, deadline: Option<Instant>) -> Result<usize, StoreError> {
     let now = n.clock.now();
+    let until = format!("{}~", sort_time(now));
     let mut seen = 0;
-    for org in organisations(n).await? {
-        for status in [Status::Pending, Status::Sending] {
-            let query = Query::gsi2(by_status(&org, status)).between("", format!("{}~", sort_time(now))).limit(100);
-            let page = match n.store.query(&query).await {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::error!(org = %org, error = %e, "reading the outbox failed");
-                    continue;
-                }
-            };
-            for item in page.items {
-                seen += 1;
-                let result = match item.parse::<OutboxItem>() {
-                    Ok(out) => deliver(n, &org, &out.id).await.map(|_| ()),
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = result {
-                    tracing::error!(org = %org, item = %item.key.sk, error = %e, "delivering an outbox item failed");
-                }
-            }
+    // Round after round: a page of every shard still holding due items, merged oldest first.
+    // An item delivered (or found not due) leaves the range or moves past `now`, so each round
+    // reads what is left.
+    let mut open: Vec<u32> = (0..DUE_SHARDS).collect();
+    for _ in 0..MAX_ROUNDS {
+        if open.is_empty() || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
         }
+        let reads = open.iter().map(|shard| {
+            let query = Query::gsi1(due_shard(*shard)).between("", until.clone()).limit(PAGE);
+            async move { (*shard, n.store.query(&query).await) }
+        });
+        let mut items = Vec::new();
+        let mut full = Vec::new();
+        for (shard, page) in futures::future::join_all(reads).await {
+            let page = page?;
+            if page.cursor.is_some() {
+                full.push(shard);
+            }
+            items.extend(page.items);
+        }
+        items.sort_by(|a, b| due_of(a).cmp(due_of(b)));
+        let delivered = deliver_all(n, items, deadline).await;
+        seen += delivered;
+        // Nothing looked at (every item claimed elsewhere, or the deadline): stop here rather
+        // than read the same pages again.
+        if delivered == 0 {
+            break;
+        }
+        open = full;
     }
     Ok(seen)
 }
 
-async fn organisations(n: &Notifier) -> Result<Vec<OrgSlug>, StoreError> {
-    let items = crate::store::read_all(n.store.as_ref(), &Query::table(keys::ORG_DIRECTORY)).await?;
-    Ok(items.iter().filter_map(|i| OrgSlug::parse(&i.key.sk).ok()).collect())
+/// When an item of the due index is due (its GSI1 sort key starts with the time).
+fn due_of(item: &Item) -> &str {
+    item.gsi1.as_ref().map_or("", |k| k.sk.as_str())
+}
+
+/// Delivers `items`, [`CONCURRENCY`] at a time, none started after `deadline`; answers how many
+/// were looked at.
+async fn deliver_all(n: &Notifier, items: Vec<Item>, deadline: Option<Instant>) -> usize {
+    futures::stream::iter(items)
+        .filter(|_| std::future::ready(deadline.is_none_or(|d| Instant::now() < d)))
+        .map(|item| async move {
+            let result = match (org_of(&item), item.parse::<OutboxItem>()) {
+                (Some(org), Ok(out)) => deliver(n, &org, &out.id).await.map(|_| ()),
+                (None, _) => Err(StoreError::Corrupt(format!("outbox item outside an organisation: {}", item.key.pk))),
+                (_, Err(e)) => Err(e),
+            };
+            if let Err(e) = result {
+                tracing::error!(item = %item.key.sk, error = %e, "delivering an outbox item failed");
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .count()
+        .await
+}
+
+/// `T#{org}#OUTBOX` names the organisation.
+fn org_of(item: &Item) -> Option<OrgSlug> {
+    OrgSlug::parse(item.key.pk.strip_prefix("T#")?.strip_suffix("#OUTBOX")?).ok()
 }
 
 /// Runs [`run_once`] every `every`, for as long as the process lives.
 pub fn spawn(n: Arc<Notifier>, every: StdDuration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_once(&n).await {
+            if let Err(e) = run_once(&n, None).await {
                 tracing::error!(error = %e, "outbox dispatch failed; will try again");
             }
             tokio::time::sleep(every).await;

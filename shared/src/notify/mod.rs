@@ -126,6 +126,21 @@ pub fn by_status(org: &OrgSlug, status: Status) -> String {
     format!("T#{org}#OUTBOX#{}", status.as_str())
 }
 
+/// Partitions of the due index: every organisation's messages waiting to be sent, by when they
+/// are due, spread over this many partition keys so that no one partition takes every write.
+pub const DUE_SHARDS: u32 = 16;
+
+/// The due index's partition key for shard `shard` (GSI1).
+pub fn due_shard(shard: u32) -> String {
+    format!("OUTBOX#DUE#{shard:02}")
+}
+
+/// The shard of a message: FNV-1a of its id, so that it never moves.
+fn shard_of(id: &str) -> u32 {
+    let hash = id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash % DUE_SHARDS
+}
+
 impl OutboxItem {
     pub fn new(id: String, message: Message, now: DateTime<Utc>) -> Self {
         Self {
@@ -142,11 +157,17 @@ impl OutboxItem {
         }
     }
 
+    /// The stored item: listed by status in its organisation (GSI2) and, while it waits to be
+    /// sent, in the due index across organisations (GSI1), which the sweep reads.
     pub fn item(&self, org: &OrgSlug, version: u64) -> Result<Item, AppError> {
         let mut it = item(outbox_key(org, &self.id), KIND, self)?.with_gsi2(IndexKey::new(
             by_status(org, self.status),
             format!("{}#{}", sort_time(self.next_attempt_at), self.id),
         ));
+        if matches!(self.status, Status::Pending | Status::Sending) {
+            let due = format!("{}#{org}#{}", sort_time(self.next_attempt_at), self.id);
+            it = it.with_gsi1(IndexKey::new(due_shard(shard_of(&self.id)), due));
+        }
         it.version = version;
         Ok(it)
     }

@@ -22,6 +22,7 @@ on_both_stores!(
     a_replayed_stream_batch_sends_nothing_twice,
     an_email_whose_sent_record_failed_once_is_sent_once,
     a_message_whose_deliveries_keep_stopping_is_given_up_with_the_reason,
+    the_sweep_reaches_every_organisation_oldest_first_a_deadline_at_a_time,
 );
 
 async fn create(app: &TestApp, token: &str, body: Value) -> String {
@@ -399,4 +400,84 @@ async fn a_message_whose_deliveries_keep_stopping_is_given_up_with_the_reason(ba
     let items = failed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{failed}");
     assert!(items[0]["last_error"].as_str().unwrap().contains("given up after 8 claims"), "{failed}");
+}
+
+/// 40 organisations with 3 due emails each, the oldest in the organisations swept last by
+/// name: sweeps cut short by a deadline reach the oldest messages first, whichever
+/// organisation holds them, and together deliver every one.
+async fn the_sweep_reaches_every_organisation_oldest_first_a_deadline_at_a_time(backend: Backend) {
+    use guardpost_shared::notify::dispatcher::run_once;
+    use guardpost_shared::notify::{Message, Status, enqueue};
+    let app = TestApp::spawn(backend).await;
+    let now = app.now();
+    let orgs: Vec<OrgSlug> = (0..40).map(|i| OrgSlug::parse(&format!("sweep-{i:03}")).unwrap()).collect();
+    for (i, org) in orgs.iter().enumerate() {
+        // sweep-039's are the oldest: due 40 minutes ago; sweep-000's 1 minute ago.
+        let due = now - Duration::minutes(i64::try_from(i).unwrap() + 1);
+        let ops = (0..3)
+            .map(|j| {
+                let to = format!("ops{j}@{org}.example");
+                let message = Message::Email { to, subject: "Sweep".into(), text: "hello".into() };
+                enqueue(org, format!("{}-{j}", ulid::Ulid::new()), message, due).unwrap()
+            })
+            .collect();
+        app.state.store.transact(ops).await.unwrap();
+    }
+    let statuses = |org: OrgSlug| {
+        let store = app.state.store.clone();
+        async move {
+            let items = store.query(&Query::table(outbox_pk(&org))).await.unwrap().items;
+            items.iter().map(|i| i.parse::<OutboxItem>().unwrap().status).collect::<Vec<_>>()
+        }
+    };
+    let first = run_once(&app.notifier, Some(std::time::Instant::now() + std::time::Duration::from_secs(1))).await;
+    assert!(first.unwrap() > 0);
+    let oldest = statuses(orgs[39].clone()).await;
+    assert!(oldest.contains(&Status::Sent), "the oldest messages went first: {oldest:?}");
+    let mut runs = 1;
+    while run_once(&app.notifier, Some(std::time::Instant::now() + std::time::Duration::from_secs(1))).await.unwrap()
+        > 0
+    {
+        runs += 1;
+        assert!(runs < 1000, "the sweeps end");
+    }
+    for org in &orgs {
+        assert_eq!(statuses(org.clone()).await, vec![Status::Sent; 3], "{org} after {runs} sweeps");
+    }
+}
+
+/// SES unreachable: the stream's record of a new message gets one attempt, which fails for
+/// now; the record is reported handled (the message waits in the outbox for the sweep), so it
+/// does not hold up the shard or go back to the stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_record_waiting_for_its_retry_is_handled_not_handed_back() {
+    use aws_sdk_sesv2::config::retry::RetryConfig;
+    use guardpost_shared::notify::Status;
+    use guardpost_shared::notify::aws::SesMailer;
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (ses, _) = guardpost_tests::aws_senders("http://127.0.0.1:9").await;
+    let ses = aws_sdk_sesv2::Client::from_conf(ses.config().to_builder().retry_config(RetryConfig::disabled()).build());
+    let mut notifier = app.notifier.clone();
+    notifier.mailer = std::sync::Arc::new(SesMailer::new(ses, guardpost_tests::SENDER, None));
+    let admin = app.admin().await.access_token;
+    create(
+        &app,
+        &admin,
+        json!({"employee_number": "W-1", "first_name": "Wes", "last_name": "Wait", "email": "wes@acme.example"}),
+    )
+    .await;
+    let org = OrgSlug::parse("acme").unwrap();
+    let id = app.state.store.query(&Query::table(outbox_pk(&org))).await.unwrap().items[0].key.sk.clone();
+    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/notifier.json")).unwrap();
+    let event: Value = serde_json::from_str(
+        &sample.replace("REPLACE_WITH_OUTBOX_PK", &outbox_pk(&org)).replace("REPLACE_WITH_OUTBOX_SK", &id),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let answer = guardpost::notifier::handle_batch(&notifier, event, Some(deadline)).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let item: OutboxItem =
+        app.state.store.get(&guardpost_shared::notify::outbox_key(&org, &id)).await.unwrap().unwrap().parse().unwrap();
+    assert_eq!((item.status, item.attempts), (Status::Pending, 1), "one attempt, then waiting for the sweep");
 }

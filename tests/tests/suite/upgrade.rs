@@ -43,6 +43,24 @@ async fn load(app: &TestApp) -> Fixture {
     }
 }
 
+/// One of the fixture's sent welcome emails, queued again as the landed version stored a
+/// waiting message: pending, due now, listed by status (GSI2) and in no due index (GSI1).
+async fn waiting_message_as_the_landed_version_wrote_it(app: &TestApp) -> Key {
+    let org = guardpost_shared::domain::OrgSlug::parse("demo").unwrap();
+    let query = guardpost_shared::store::Query::table(guardpost_shared::notify::outbox_pk(&org));
+    let outbox = app.state.store.query(&query).await.unwrap();
+    let sent = outbox.items.into_iter().next().expect("the fixture has outbox items");
+    let mut out: guardpost_shared::notify::OutboxItem = sent.parse().unwrap();
+    out.id = format!("{}-again", out.id);
+    out.status = guardpost_shared::notify::Status::Pending;
+    out.next_attempt_at = app.now();
+    let mut item = out.item(&org, 1).unwrap();
+    item.gsi1 = None;
+    let key = item.key.clone();
+    app.state.store.put(item, guardpost_shared::store::Condition::NotExists).await.unwrap();
+    key
+}
+
 fn find<'a>(items: &'a Value, field: &str, value: &str) -> &'a Value {
     items["items"]
         .as_array()
@@ -57,11 +75,19 @@ async fn the_landed_versions_data_is_read_and_used_by_todays_code(backend: Backe
     let fixture = load(&app).await;
     app.org = "demo".into();
 
-    // The migration gives users who logged in before last-login records existed one, once.
+    // A message the landed version queued and had not sent yet (it wrote no due-index entry).
+    let waiting = waiting_message_as_the_landed_version_wrote_it(&app).await;
+
+    // The migration gives users who logged in before last-login records existed one, once,
+    // and puts the waiting message in the due index the sweep reads.
     let report = guardpost::migrate::migrate(&app.state).await.unwrap();
-    assert_eq!((report.organisations, report.last_logins_added), (2, 3), "{report:?}");
+    assert_eq!((report.organisations, report.last_logins_added, report.outbox_indexed), (2, 3, 1), "{report:?}");
     let again = guardpost::migrate::migrate(&app.state).await.unwrap();
-    assert_eq!(again.last_logins_added, 0, "idempotent");
+    assert_eq!((again.last_logins_added, again.outbox_indexed), (0, 0), "idempotent");
+    app.deliver_outbox().await;
+    let delivered: guardpost_shared::notify::OutboxItem =
+        app.state.store.get(&waiting).await.unwrap().unwrap().parse().unwrap();
+    assert_eq!(delivered.status, guardpost_shared::notify::Status::Sent, "{delivered:?}");
 
     // Everyone logs in with the password they had; records read with the new fields' defaults.
     let admin = app.login(&fixture.admin, &fixture.admin_password).await.access_token;
