@@ -20,7 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::render::{Context, Rendered, render};
-use super::{Mailer, Message, OutboxItem, SendError, SmsSender, Status, enqueue, outbox_key};
+use super::{Mailer, OutboxItem, SendError, SmsSender, Status, enqueue, outbox_key};
 use crate::clock::{Clock, Random};
 use crate::domain::{OrgSlug, PhoneE164};
 use crate::error::AppError;
@@ -115,9 +115,9 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
         Err(StoreError::ConditionFailed) => return Ok(Outcome::Skipped),
         Err(e) => return Err(e),
     }
-    let version = version + 1;
+    let mut version = version + 1;
 
-    let result = attempt(n, org, &out).await;
+    let result = attempt(n, org, &mut out, &mut version).await;
     let now = n.clock.now();
     let outcome = match result {
         Ok(provider_id) => {
@@ -182,7 +182,11 @@ fn to_item(org: &OrgSlug, out: &OutboxItem, version: u64) -> Result<crate::store
     out.item(org, version).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
-async fn attempt(n: &Notifier, org: &OrgSlug, out: &OutboxItem) -> Result<String, SendError> {
+async fn attempt(n: &Notifier, org: &OrgSlug, out: &mut OutboxItem, version: &mut u64) -> Result<String, SendError> {
+    // Recipients resolved by an earlier attempt are told, not resolved again.
+    if let Some(recipients) = out.recipients.clone() {
+        return fan_out(n, org, &out.id, recipients).await;
+    }
     let ctx = Context {
         store: n.store.as_ref(),
         random: n.random.as_ref(),
@@ -197,10 +201,17 @@ async fn attempt(n: &Notifier, org: &OrgSlug, out: &OutboxItem) -> Result<String
             take_sms_allowance(n, org, &number, &out.id).await?;
             n.sms.send(number.as_str(), &text).await
         }
-        Rendered::FanOut(messages) => {
-            let count = messages.len();
-            fan_out(n, org, &out.id, messages).await?;
-            Ok(format!("{count} message(s) queued"))
+        Rendered::FanOut(recipients) => {
+            // Kept on the message before anyone is told: if this attempt stops halfway, the
+            // next one tells the same people, each once.
+            out.recipients = Some(recipients.clone());
+            let item = to_item(org, out, *version + 1).map_err(|e| SendError::Temporary(e.to_string()))?;
+            n.store
+                .put(item, Condition::VersionIs(*version))
+                .await
+                .map_err(|e| SendError::Temporary(format!("keeping the recipients: {e}")))?;
+            *version += 1;
+            fan_out(n, org, &out.id, recipients).await
         }
         Rendered::Nothing(why) => Err(SendError::Permanent(why)),
     }
@@ -210,18 +221,25 @@ fn temporary(e: AppError) -> SendError {
     SendError::Temporary(e.to_string())
 }
 
-/// Children get ids derived from the parent, so a repeated fan-out adds nothing.
-async fn fan_out(n: &Notifier, org: &OrgSlug, parent: &str, messages: Vec<Message>) -> Result<(), SendError> {
+/// Each recipient's own message, with an id made of the parent's and the recipient's key, so
+/// a repeated fan-out adds nothing and a recipient is never told twice.
+async fn fan_out(
+    n: &Notifier,
+    org: &OrgSlug,
+    parent: &str,
+    recipients: Vec<super::Recipient>,
+) -> Result<String, SendError> {
     let now = n.clock.now();
-    for (i, message) in messages.into_iter().enumerate() {
-        let op = enqueue(org, format!("{parent}-{i:03}"), message, now).map_err(temporary)?;
+    let count = recipients.len();
+    for recipient in recipients {
+        let op = enqueue(org, format!("{parent}-{}", recipient.key), recipient.message, now).map_err(temporary)?;
         let TxOp::Put { item, condition } = op else { continue };
         match n.store.put(item, condition).await {
             Ok(()) | Err(StoreError::ConditionFailed) => {}
             Err(e) => return Err(SendError::Temporary(e.to_string())),
         }
     }
-    Ok(())
+    Ok(format!("{count} message(s) queued"))
 }
 
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]

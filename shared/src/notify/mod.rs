@@ -111,6 +111,18 @@ pub struct OutboxItem {
     /// What the sender answered (SES message id, SNS message id, mailbox file).
     pub provider_id: Option<String>,
     pub last_error: Option<String>,
+    /// A message to several people: who they are, resolved at its first attempt and kept, so
+    /// that every attempt tells the same people (absent from items of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Vec<Recipient>>,
+}
+
+/// One recipient of a message to several people, and the message they get. `key` (the person
+/// and the channel) names their own outbox item: `{parent}-{key}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Recipient {
+    pub key: String,
+    pub message: Message,
 }
 
 pub fn outbox_pk(org: &OrgSlug) -> String {
@@ -154,6 +166,7 @@ impl OutboxItem {
             sent_at: None,
             provider_id: None,
             last_error: None,
+            recipients: None,
         }
     }
 

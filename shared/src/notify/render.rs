@@ -32,7 +32,7 @@ pub enum Rendered {
         text: String,
     },
     /// One message per recipient, each delivered on its own.
-    FanOut(Vec<Message>),
+    FanOut(Vec<super::Recipient>),
     /// Nothing can be sent (no address); the reason is kept on the failed item.
     Nothing(String),
 }
@@ -116,10 +116,12 @@ pub async fn render(ctx: &Context<'_>, org: &OrgSlug, message: &Message) -> Resu
                     .find(|p| p.sms_enabled)
                     .filter(|_| wants.sms);
                 if let Some(phone) = sms {
-                    out.push(Message::Sms { to: phone.number.as_str().to_owned(), text: text.clone() });
+                    let message = Message::Sms { to: phone.number.as_str().to_owned(), text: text.clone() };
+                    out.push(super::Recipient { key: format!("{}-sms", manager.id), message });
                 } else if let Some(email) = manager.email.as_ref().filter(|_| wants.email) {
                     let subject = format!("Unplanned clock-in at {}", site.name);
-                    out.push(Message::Email { to: email.as_str().to_owned(), subject, text: text.clone() });
+                    let message = Message::Email { to: email.as_str().to_owned(), subject, text: text.clone() };
+                    out.push(super::Recipient { key: format!("{}-email", manager.id), message });
                 }
             }
             Ok(Rendered::FanOut(out))

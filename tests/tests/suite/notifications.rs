@@ -23,6 +23,7 @@ on_both_stores!(
     an_email_whose_sent_record_failed_once_is_sent_once,
     a_message_whose_deliveries_keep_stopping_is_given_up_with_the_reason,
     the_sweep_reaches_every_organisation_oldest_first_a_deadline_at_a_time,
+    an_alert_interrupted_halfway_tells_the_same_managers_each_once,
 );
 
 async fn create(app: &TestApp, token: &str, body: Value) -> String {
@@ -480,4 +481,37 @@ async fn a_stream_record_waiting_for_its_retry_is_handled_not_handed_back() {
     let item: OutboxItem =
         app.state.store.get(&guardpost_shared::notify::outbox_key(&org, &id)).await.unwrap().unwrap().parse().unwrap();
     assert_eq!((item.status, item.attempts), (Status::Pending, 1), "one attempt, then waiting for the sweep");
+}
+
+/// An alert to the site's managers stops halfway: the SMS manager's message is queued, the
+/// email manager's is not. A third manager joins the site before the next attempt, which tells
+/// the managers of the first attempt, each once: who is told was decided once, by name.
+async fn an_alert_interrupted_halfway_tells_the_same_managers_each_once(backend: Backend) {
+    let number = "+14165550163";
+    let (s, manager_email, _) = staffed_site(backend, number).await;
+    let texts_before = s.app.sms_to(number).await.len();
+    s.app.faults.arm_where(Fault::BeforeCommit, 1, |item| {
+        item.kind == guardpost_shared::notify::KIND && item.key.sk.ends_with("-email") && item.version == 1
+    });
+    let guard = s.app.login("guard1", "correct-horse-battery-7").await.access_token;
+    s.app.clock(&guard, &s.site, "clock-in").await.expect(201);
+    s.app.deliver_outbox().await;
+    assert!(!s.app.faults.is_armed(), "the fan-out stopped halfway");
+    let newcomer_email = format!("{}@acme.example", unique("nora"));
+    let newcomer = create(
+        &s.app,
+        &s.admin,
+        json!({"employee_number": "M-3", "first_name": "Nora", "last_name": "New",
+        "role_id": "manager", "email": newcomer_email}),
+    )
+    .await;
+    s.app.assign(&s.admin, &s.site, &newcomer).await.expect(204);
+    s.app.advance(Duration::seconds(10));
+    s.app.deliver_outbox().await;
+
+    assert_eq!(s.app.sms_to(number).await.len() - texts_before, 1, "the SMS manager, once");
+    let alerts =
+        |mails: Vec<guardpost_tests::Received>| mails.iter().filter(|m| m.subject.starts_with("Unplanned")).count();
+    assert_eq!(alerts(s.app.emails_to(&manager_email).await), 1, "the email manager, once, on the next attempt");
+    assert_eq!(alerts(s.app.emails_to(&newcomer_email).await), 0, "not who joined after the alert was resolved");
 }
