@@ -75,6 +75,7 @@ pub const OPERATIONS: &[Operation] = &[
     ops::time::list_mine::OPERATION,
     ops::time::list_site::OPERATION,
     ops::notifications::list::OPERATION,
+    ops::notifications::retry::OPERATION,
     ops::access::list_permissions::OPERATION,
     ops::access::my_permissions::OPERATION,
     ops::access::explain::OPERATION,

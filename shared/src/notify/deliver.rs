@@ -11,9 +11,13 @@
 //!    provider accepted and whose `sent` was not recorded would be sent again when its claim
 //!    goes stale.
 //!
-//! Every claim counts (`attempts`): a message whose deliveries keep stopping before their
-//! outcome is recorded (a deliverer that dies after each send) ends `failed` after
-//! `max_claims`, saying so, instead of being sent on every sweep without end.
+//! Every claim counts (`attempts`), and so does every claim that finds the last one stale
+//! (`stale_claims`): a message whose deliveries keep stopping before their outcome is recorded
+//! (a deliverer that dies after each send) ends `failed` after `max_stale_claims`, saying so,
+//! instead of being sent on every sweep without end. A message failing for now is tried again
+//! across invocations with a doubling wait (capped at 15 minutes) for as long as its window
+//! lasts (hours for account emails, an hour for alerts), then kept as `failed` with the last
+//! error; an administrator may re-send it.
 
 use std::sync::Arc;
 
@@ -34,12 +38,19 @@ pub const STALE_CLAIM_SECS: i64 = 120;
 pub struct NotifySettings {
     /// Where links in emails point (the portal or the local server).
     pub public_url: String,
-    pub max_attempts: u32,
-    /// Claims after which a message is given up whatever became of them: above
-    /// `max_attempts`, so only claims that ended without a recorded outcome reach it.
-    pub max_claims: u32,
-    /// First retry after this many seconds, doubling each time.
+    /// First retry after this many seconds, doubling each time up to `max_backoff_secs`.
     pub backoff_secs: i64,
+    pub max_backoff_secs: i64,
+    /// How long a message is tried for, from when it was queued (or re-sent by an
+    /// administrator): an account email (welcome, password link, temporary password) is worth
+    /// hours of an outage; an alert is stale after an hour.
+    pub account_window_secs: i64,
+    pub alert_window_secs: i64,
+    /// Deliveries that stopped before recording their outcome (the claim went stale) after which
+    /// the message is given up: each of them may have sent it.
+    pub max_stale_claims: u32,
+    /// Claims of one message at most, whatever became of them.
+    pub max_claims: u32,
     pub sms_per_number_per_hour: u32,
     pub sms_per_org_per_day: u32,
 }
@@ -48,12 +59,32 @@ impl Default for NotifySettings {
     fn default() -> Self {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
-            max_attempts: 5,
-            max_claims: 8,
             backoff_secs: 2,
+            max_backoff_secs: 15 * 60,
+            account_window_secs: 6 * 3600,
+            alert_window_secs: 3600,
+            max_stale_claims: 3,
+            max_claims: 60,
             sms_per_number_per_hour: 3,
             sms_per_org_per_day: 500,
         }
+    }
+}
+
+impl NotifySettings {
+    /// How long `message` is worth trying for.
+    pub fn window(&self, message: &super::Message) -> Duration {
+        use super::Message as M;
+        Duration::seconds(match message {
+            M::Welcome { .. } | M::TemporaryPassword { .. } | M::PasswordReset { .. } => self.account_window_secs,
+            M::UnplannedClockIn { .. } | M::Email { .. } | M::Sms { .. } => self.alert_window_secs,
+        })
+    }
+
+    /// The wait after the `attempt`th attempt failed for now.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let doubled = self.backoff_secs.saturating_mul(1 << attempt.saturating_sub(1).min(30));
+        Duration::seconds(doubled.min(self.max_backoff_secs))
     }
 }
 
@@ -96,14 +127,25 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
     if !due {
         return Ok(Outcome::Skipped);
     }
-    if out.attempts >= n.settings.max_claims {
+    // Still `sending` and due: the last delivery stopped before recording what happened.
+    if out.status == Status::Sending {
+        out.stale_claims += 1;
+    }
+    let given_up = if out.stale_claims >= n.settings.max_stale_claims {
+        Some(format!(
+            "given up after {} deliveries stopped before their outcome was recorded (it may have been sent)",
+            out.stale_claims
+        ))
+    } else if out.attempts >= n.settings.max_claims {
+        Some(format!("given up after {} attempts", out.attempts))
+    } else {
+        None
+    };
+    if let Some(reason) = given_up {
         out.status = Status::Failed;
-        out.last_error = Some(format!(
-            "given up after {} claims: deliveries stopped before their outcome was recorded (it may have been sent)",
-            out.attempts
-        ));
+        out.last_error = Some(reason);
         n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await?;
-        tracing::warn!(org = %org, outbox = %out.id, claims = out.attempts, "notification given up");
+        tracing::warn!(org = %org, outbox = %out.id, claims = out.attempts, error = ?out.last_error, "notification given up");
         return Ok(Outcome::Failed);
     }
     out.status = Status::Sending;
@@ -127,14 +169,19 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
             out.last_error = None;
             Outcome::Sent
         }
-        Err(SendError::Temporary(e)) if out.attempts < n.settings.max_attempts => {
-            let wait = n.settings.backoff_secs.saturating_mul(1 << (out.attempts - 1).min(16));
+        Err(SendError::Temporary(e)) if now + n.settings.backoff(out.attempts) <= window_end(n, &out) => {
             out.status = Status::Pending;
-            out.next_attempt_at = now + Duration::seconds(wait);
+            out.next_attempt_at = now + n.settings.backoff(out.attempts);
             out.last_error = Some(e);
             Outcome::Retrying(out.next_attempt_at)
         }
-        Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
+        Err(SendError::Temporary(e)) => {
+            let minutes = n.settings.window(&out.message).num_minutes();
+            out.status = Status::Failed;
+            out.last_error = Some(format!("gave up after {} attempts over {minutes} minutes: {e}", out.attempts));
+            Outcome::Failed
+        }
+        Err(SendError::Permanent(e)) => {
             out.status = Status::Failed;
             out.last_error = Some(e);
             Outcome::Failed
@@ -151,6 +198,11 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
         _ => tracing::info!(org = %org, outbox = %out.id, "notification delivered"),
     }
     Ok(outcome)
+}
+
+/// When trying `out` stops: its window from when it was queued, or re-sent by an administrator.
+fn window_end(n: &Notifier, out: &OutboxItem) -> DateTime<Utc> {
+    out.retry_from.unwrap_or(out.created_at) + n.settings.window(&out.message)
 }
 
 /// Writes a delivery's outcome over the claim at `version`, trying again after a failure:
@@ -175,7 +227,7 @@ async fn record(n: &Notifier, item: &crate::store::Item, version: u64) -> Result
 }
 
 /// Writes of a delivery's outcome before giving up (the claim then goes stale and the message
-/// is claimed again, counting towards `max_claims`).
+/// is claimed again, counting towards `max_stale_claims`).
 const RECORD_TRIES: u32 = 5;
 
 fn to_item(org: &OrgSlug, out: &OutboxItem, version: u64) -> Result<crate::store::Item, StoreError> {

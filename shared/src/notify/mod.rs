@@ -115,6 +115,12 @@ pub struct OutboxItem {
     /// that every attempt tells the same people (absent from items of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipients: Option<Vec<Recipient>>,
+    /// Claims that found the previous one stale (it stopped before recording its outcome).
+    #[serde(default)]
+    pub stale_claims: u32,
+    /// When an administrator last re-sent it: its retry window counts from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_from: Option<DateTime<Utc>>,
 }
 
 /// One recipient of a message to several people, and the message they get. `key` (the person
@@ -167,6 +173,8 @@ impl OutboxItem {
             provider_id: None,
             last_error: None,
             recipients: None,
+            stale_claims: 0,
+            retry_from: None,
         }
     }
 

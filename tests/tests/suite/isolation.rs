@@ -88,6 +88,11 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
         .unwrap()
         .to_owned();
 
+    // A message of acme's outbox (the unplanned clock-in's alert).
+    let acme_org = guardpost_shared::domain::OrgSlug::parse("acme").unwrap();
+    let outbox = guardpost_shared::store::Query::table(guardpost_shared::notify::outbox_pk(&acme_org));
+    let notification = app.state.store.query(&outbox).await.unwrap().items[0].key.sk.clone();
+
     let g = app.other_org_admin().await;
 
     let nowhere = || ulid::Ulid::new().to_string();
@@ -101,6 +106,7 @@ async fn every_route_that_takes_an_id_answers_another_organisation_as_if_it_did_
             "client_access_id" => client.clone(),
             "time_entry_id" => entry.clone(),
             "file_id" => file.clone(),
+            "notification_id" => notification.clone(),
             other => panic!("{op}: no id for {{{other}}}; add one to this walk"),
         }
     };

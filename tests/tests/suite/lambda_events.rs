@@ -30,6 +30,7 @@ const RUNS: &[(&str, u16)] = &[
     ("set-password", 204),
     ("forgot-password", 202),
     ("list-notifications", 200),
+    ("retry-notification", 200),
     ("list-permissions", 200),
     ("list-employees", 200),
     ("get-employee", 200),
@@ -139,10 +140,23 @@ async fn every_sample_event_is_answered_through_the_lambda_adapter() {
         .unwrap();
     assert!(sent.status().is_success());
     let file_id = file["file"]["id"].as_str().unwrap().to_owned();
+    // A message that failed, for retry-notification.
+    let failed = {
+        use guardpost_shared::notify::{Message, OutboxItem, Status};
+        let message = Message::Email { to: "ops@demo.example".into(), subject: "Seed".into(), text: "seed".into() };
+        let mut out = OutboxItem::new(ulid::Ulid::new().to_string(), message, app.now());
+        out.status = Status::Failed;
+        out.last_error = Some("seeded as failed".into());
+        let org = guardpost_shared::domain::OrgSlug::parse("demo").unwrap();
+        let item = out.item(&org, 1).unwrap();
+        app.state.store.put(item, guardpost_shared::store::Condition::NotExists).await.unwrap();
+        out.id
+    };
     let clocked_at = site.clone();
     let seeded = employee.clone();
     let replacements = [
         ("REPLACE_WITH_CLIENT_ACCESS_ID", client),
+        ("REPLACE_WITH_NOTIFICATION_ID", failed),
         ("REPLACE_WITH_FILE_ID", file_id),
         ("REPLACE_WITH_SUB_SITE_ID", sub_site),
         ("REPLACE_WITH_USER_ID", user),

@@ -1,3 +1,4 @@
 //! The outbox, as administrators see it.
 
 pub mod list;
+pub mod retry;
