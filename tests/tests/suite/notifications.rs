@@ -247,13 +247,10 @@ async fn a_replayed_stream_batch_sends_nothing_twice(backend: Backend) {
     assert_eq!(deliver(&app.notifier, &org, &item.id).await.unwrap(), Outcome::Skipped);
 }
 
-/// SES unreachable (nothing listens on the port): each attempt fails for now and the next is
-/// due after a doubling wait, capped at 15 minutes, for the six hours an account email is worth
-/// trying; then the item is kept as failed, listed, and an administrator may send it again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn temporary_failures_are_retried_with_backoff_for_the_messages_window_then_kept_as_failed() {
+/// A server on SQLite whose notifier sends email through SES at an address where nothing
+/// listens (every send fails for now, at once), and the outbox id of a new employee's welcome.
+async fn welcome_with_ses_unreachable() -> (TestApp, guardpost_shared::notify::deliver::Notifier, OrgSlug, String) {
     use aws_sdk_sesv2::config::retry::RetryConfig;
-    use guardpost_shared::notify::Status;
     use guardpost_shared::notify::aws::SesMailer;
 
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -261,7 +258,6 @@ async fn temporary_failures_are_retried_with_backoff_for_the_messages_window_the
     let ses = aws_sdk_sesv2::Client::from_conf(ses.config().to_builder().retry_config(RetryConfig::disabled()).build());
     let mut notifier = app.notifier.clone();
     notifier.mailer = std::sync::Arc::new(SesMailer::new(ses, guardpost_tests::SENDER, None));
-
     let admin = app.admin().await.access_token;
     create(
         &app,
@@ -271,6 +267,17 @@ async fn temporary_failures_are_retried_with_backoff_for_the_messages_window_the
     .await;
     let org = OrgSlug::parse("acme").unwrap();
     let id = app.state.store.query(&Query::table(outbox_pk(&org))).await.unwrap().items[0].key.sk.clone();
+    (app, notifier, org, id)
+}
+
+/// SES unreachable (nothing listens on the port): each attempt fails for now and the next is
+/// due after a doubling wait, capped at 15 minutes, for the six hours an account email is worth
+/// trying; then the item is kept as failed, listed, and an administrator may send it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporary_failures_are_retried_with_backoff_for_the_messages_window_then_kept_as_failed() {
+    use guardpost_shared::notify::Status;
+
+    let (app, notifier, org, id) = welcome_with_ses_unreachable().await;
     let queued = app.now();
 
     let mut waits = Vec::new();
@@ -464,24 +471,9 @@ async fn the_sweep_reaches_every_organisation_oldest_first_a_deadline_at_a_time(
 /// does not hold up the shard or go back to the stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_record_waiting_for_its_retry_is_handled_not_handed_back() {
-    use aws_sdk_sesv2::config::retry::RetryConfig;
     use guardpost_shared::notify::Status;
-    use guardpost_shared::notify::aws::SesMailer;
 
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let (ses, _) = guardpost_tests::aws_senders("http://127.0.0.1:9").await;
-    let ses = aws_sdk_sesv2::Client::from_conf(ses.config().to_builder().retry_config(RetryConfig::disabled()).build());
-    let mut notifier = app.notifier.clone();
-    notifier.mailer = std::sync::Arc::new(SesMailer::new(ses, guardpost_tests::SENDER, None));
-    let admin = app.admin().await.access_token;
-    create(
-        &app,
-        &admin,
-        json!({"employee_number": "W-1", "first_name": "Wes", "last_name": "Wait", "email": "wes@acme.example"}),
-    )
-    .await;
-    let org = OrgSlug::parse("acme").unwrap();
-    let id = app.state.store.query(&Query::table(outbox_pk(&org))).await.unwrap().items[0].key.sk.clone();
+    let (app, notifier, org, id) = welcome_with_ses_unreachable().await;
     let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/notifier.json")).unwrap();
     let event: Value = serde_json::from_str(
         &sample.replace("REPLACE_WITH_OUTBOX_PK", &outbox_pk(&org)).replace("REPLACE_WITH_OUTBOX_SK", &id),
