@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use guardpost_shared::domain::OrgSlug;
 use guardpost_shared::notify::deliver::{Notifier, Outcome, deliver};
+use guardpost_shared::notify::outbox_org;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -94,6 +95,5 @@ pub async fn handle_batch(n: &Notifier, event: Value, deadline: Option<Instant>)
 /// `T#{org}#OUTBOX` / `{id}` names an outbox item; other keys are not ours to handle (the
 /// template's filter only lets outbox items through, this is a second guard).
 fn outbox_item(keys: &Keys) -> Option<(OrgSlug, String)> {
-    let org = keys.pk.s.strip_prefix("T#")?.strip_suffix("#OUTBOX")?;
-    Some((OrgSlug::parse(org).ok()?, keys.sk.s.clone()))
+    Some((outbox_org(&keys.pk.s)?, keys.sk.s.clone()))
 }

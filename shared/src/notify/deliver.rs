@@ -49,8 +49,6 @@ pub struct NotifySettings {
     /// Deliveries that stopped before recording their outcome (the claim went stale) after which
     /// the message is given up: each of them may have sent it.
     pub max_stale_claims: u32,
-    /// Claims of one message at most, whatever became of them.
-    pub max_claims: u32,
     pub sms_per_number_per_hour: u32,
     pub sms_per_org_per_day: u32,
 }
@@ -64,7 +62,6 @@ impl Default for NotifySettings {
             account_window_secs: 6 * 3600,
             alert_window_secs: 3600,
             max_stale_claims: 3,
-            max_claims: 60,
             sms_per_number_per_hour: 3,
             sms_per_org_per_day: 500,
         }
@@ -131,20 +128,18 @@ pub async fn deliver(n: &Notifier, org: &OrgSlug, id: &str) -> Result<Outcome, S
     if out.status == Status::Sending {
         out.stale_claims += 1;
     }
-    let given_up = if out.stale_claims >= n.settings.max_stale_claims {
-        Some(format!(
+    if out.stale_claims >= n.settings.max_stale_claims {
+        out.status = Status::Failed;
+        out.last_error = Some(format!(
             "given up after {} deliveries stopped before their outcome was recorded (it may have been sent)",
             out.stale_claims
-        ))
-    } else if out.attempts >= n.settings.max_claims {
-        Some(format!("given up after {} attempts", out.attempts))
-    } else {
-        None
-    };
-    if let Some(reason) = given_up {
-        out.status = Status::Failed;
-        out.last_error = Some(reason);
-        n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await?;
+        ));
+        match n.store.put(to_item(org, &out, version + 1)?, Condition::VersionIs(version)).await {
+            Ok(()) => {}
+            // Another deliverer moved it on meanwhile: it is theirs.
+            Err(StoreError::ConditionFailed) => return Ok(Outcome::Skipped),
+            Err(e) => return Err(e),
+        }
         tracing::warn!(org = %org, outbox = %out.id, claims = out.attempts, error = ?out.last_error, "notification given up");
         return Ok(Outcome::Failed);
     }

@@ -13,17 +13,15 @@ use std::time::{Duration as StdDuration, Instant};
 use futures::StreamExt;
 
 use super::deliver::{Notifier, deliver};
-use super::{DUE_SHARDS, OutboxItem, due_shard};
-use crate::domain::OrgSlug;
+use super::{DUE_SHARDS, due_shard, outbox_org};
 use crate::records::sort_time;
-use crate::store::{Item, Query, StoreError};
+use crate::store::{Cursor, Item, Query, StoreError};
 
 /// Messages delivered at once by one sweep.
 const CONCURRENCY: usize = 16;
 /// Due items read per shard and page.
 const PAGE: u32 = 100;
-/// Rounds over the shards in one run at most: items that keep failing to be delivered stay
-/// due, and are read again by the next run rather than without end by this one.
+/// Rounds over the shards in one run at most.
 const MAX_ROUNDS: usize = 100;
 
 /// Delivers what is due now, oldest first across all organisations, until nothing due is left
@@ -33,26 +31,31 @@ pub async fn run_once(n: &Notifier, deadline: Option<Instant>) -> Result<usize, 
     let now = n.clock.now();
     let until = format!("{}~", sort_time(now));
     let mut seen = 0;
-    // Round after round: a page of every shard still holding due items, merged oldest first.
-    // An item delivered (or found not due) leaves the range or moves past `now`, so each round
-    // reads what is left.
-    let mut open: Vec<u32> = (0..DUE_SHARDS).collect();
+    // Round after round: the next page of every shard still holding due items, merged oldest
+    // first. Each shard is read on from where its last page ended, so an item that stays due
+    // (its delivery failed) is met once per run.
+    let mut open: Vec<(u32, Option<Cursor>)> = (0..DUE_SHARDS).map(|shard| (shard, None)).collect();
     for _ in 0..MAX_ROUNDS {
         if open.is_empty() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        let reads = open.iter().map(|shard| {
-            let query = Query::gsi1(due_shard(*shard)).between("", until.clone()).limit(PAGE);
-            async move { (*shard, n.store.query(&query).await) }
+        let reads = open.into_iter().map(|(shard, cursor)| {
+            let query = Query::gsi1(due_shard(shard)).between("", until.clone()).limit(PAGE).after(cursor);
+            async move { (shard, n.store.query(&query).await) }
         });
         let mut items = Vec::new();
-        let mut full = Vec::new();
+        let mut next = Vec::new();
         for (shard, page) in futures::future::join_all(reads).await {
-            let page = page?;
-            if page.cursor.is_some() {
-                full.push(shard);
+            match page {
+                Ok(page) => {
+                    if page.cursor.is_some() {
+                        next.push((shard, page.cursor));
+                    }
+                    items.extend(page.items);
+                }
+                // One shard's trouble does not hold up the others; the next run reads it again.
+                Err(e) => tracing::error!(shard, error = %e, "reading the outbox's due index failed"),
             }
-            items.extend(page.items);
         }
         items.sort_by(|a, b| due_of(a).cmp(due_of(b)));
         let delivered = deliver_all(n, items, deadline).await;
@@ -62,7 +65,7 @@ pub async fn run_once(n: &Notifier, deadline: Option<Instant>) -> Result<usize, 
         if delivered == 0 {
             break;
         }
-        open = full;
+        open = next;
     }
     Ok(seen)
 }
@@ -78,10 +81,9 @@ async fn deliver_all(n: &Notifier, items: Vec<Item>, deadline: Option<Instant>) 
     futures::stream::iter(items)
         .filter(|_| std::future::ready(deadline.is_none_or(|d| Instant::now() < d)))
         .map(|item| async move {
-            let result = match (org_of(&item), item.parse::<OutboxItem>()) {
-                (Some(org), Ok(out)) => deliver(n, &org, &out.id).await.map(|_| ()),
-                (None, _) => Err(StoreError::Corrupt(format!("outbox item outside an organisation: {}", item.key.pk))),
-                (_, Err(e)) => Err(e),
+            let result = match outbox_org(&item.key.pk) {
+                Some(org) => deliver(n, &org, &item.key.sk).await.map(|_| ()),
+                None => Err(StoreError::Corrupt(format!("outbox item outside an organisation: {}", item.key.pk))),
             };
             if let Err(e) = result {
                 tracing::error!(item = %item.key.sk, error = %e, "delivering an outbox item failed");
@@ -90,11 +92,6 @@ async fn deliver_all(n: &Notifier, items: Vec<Item>, deadline: Option<Instant>) 
         .buffer_unordered(CONCURRENCY)
         .count()
         .await
-}
-
-/// `T#{org}#OUTBOX` names the organisation.
-fn org_of(item: &Item) -> Option<OrgSlug> {
-    OrgSlug::parse(item.key.pk.strip_prefix("T#")?.strip_suffix("#OUTBOX")?).ok()
 }
 
 /// Runs [`run_once`] every `every`, for as long as the process lives.

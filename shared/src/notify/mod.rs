@@ -135,6 +135,11 @@ pub fn outbox_pk(org: &OrgSlug) -> String {
     format!("T#{org}#OUTBOX")
 }
 
+/// The organisation whose outbox `pk` is (`T#{org}#OUTBOX`).
+pub fn outbox_org(pk: &str) -> Option<OrgSlug> {
+    OrgSlug::parse(pk.strip_prefix("T#")?.strip_suffix("#OUTBOX")?).ok()
+}
+
 pub fn outbox_key(org: &OrgSlug, id: &str) -> Key {
     Key::new(outbox_pk(org), id.to_owned())
 }

@@ -53,9 +53,7 @@ impl Tx {
                 Some(i) if *i < self.reasons.len() => self.reasons.swap_remove(*i),
                 _ => StoreError::TransactionCanceled { failed }.into(),
             })),
-            // A timeout or a lost connection: the transaction may have committed.
-            Err(e @ StoreError::Unavailable(_)) => Err(Failure { error: e.into(), maybe_committed: true }),
-            Err(e) => Err(Failure::refused(e.into())),
+            Err(e) => Err(Failure { maybe_committed: e.may_have_committed(), error: e.into() }),
         }
     }
 }

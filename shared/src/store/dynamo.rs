@@ -234,22 +234,25 @@ impl Store for DynamoStore {
         let expression = condition_expression(condition, self.now());
         let attributes = encode_item(&item)?;
         let (text, names, values) = expression.map(Expression::into_parts).unwrap_or_default();
-        let output = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(attributes))
-            .set_condition_expression(text)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| match e.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(_) => StoreError::ConditionFailed,
-                PutItemError::TransactionConflictException(_) => StoreError::Conflict,
-                other => failure("PutItem", other),
-            })?;
+        // A write that met a transaction on the same item did nothing: it runs again.
+        let output = retrying_conflicts(|| async {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(attributes.clone()))
+                .set_condition_expression(text.clone())
+                .set_expression_attribute_names(names.clone())
+                .set_expression_attribute_values(values.clone())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| match e.into_service_error() {
+                    PutItemError::ConditionalCheckFailedException(_) => StoreError::ConditionFailed,
+                    PutItemError::TransactionConflictException(_) => StoreError::Conflict,
+                    other => failure("PutItem", other),
+                })
+        })
+        .await?;
         spent("PutItem", output.consumed_capacity());
         wrote(&[(&item.key, Some(&item))], false);
         Ok(())
@@ -259,22 +262,24 @@ impl Store for DynamoStore {
         check_key(key)?;
         let (text, names, values) =
             condition_expression(condition, self.now()).map(Expression::into_parts).unwrap_or_default();
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(key)))
-            .set_condition_expression(text)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| match e.into_service_error() {
-                DeleteItemError::ConditionalCheckFailedException(_) => StoreError::ConditionFailed,
-                DeleteItemError::TransactionConflictException(_) => StoreError::Conflict,
-                other => failure("DeleteItem", other),
-            })?;
+        let output = retrying_conflicts(|| async {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key_attributes(key)))
+                .set_condition_expression(text.clone())
+                .set_expression_attribute_names(names.clone())
+                .set_expression_attribute_values(values.clone())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| match e.into_service_error() {
+                    DeleteItemError::ConditionalCheckFailedException(_) => StoreError::ConditionFailed,
+                    DeleteItemError::TransactionConflictException(_) => StoreError::Conflict,
+                    other => failure("DeleteItem", other),
+                })
+        })
+        .await?;
         spent("DeleteItem", output.consumed_capacity());
         wrote(&[(key, None)], false);
         Ok(())
@@ -473,8 +478,7 @@ fn condition_expression(condition: Condition, now: i64) -> Option<Expression> {
     Some(expression.name("#exp", EXPIRES_AT).value(":now", number(now)))
 }
 
-/// A cancelled transaction: positions whose condition failed, or a conflict to retry.
-/// Runs of a transaction cancelled by a conflict with another, after the first.
+/// Runs of a write that met a transaction on the same item, after the first.
 const CONFLICT_RETRIES: u32 = 6;
 
 /// Runs `send` again while it answers [`StoreError::Conflict`], at most [`CONFLICT_RETRIES`]
@@ -496,15 +500,16 @@ where
     }
 }
 
-/// 10 ms doubling with each attempt, plus up to as much again at random so that the
-/// transactions that met do not meet again.
+/// [`backoff`], plus up to as much again at random so that the writes that met do not meet
+/// again.
 fn conflict_backoff(attempt: u32) -> std::time::Duration {
     use std::hash::{BuildHasher, Hasher};
-    let base = 10u64 << attempt.min(6);
+    let base = backoff(attempt);
     let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    std::time::Duration::from_millis(base + random % base)
+    base + base.mul_f64((random % 1000) as f64 / 1000.0)
 }
 
+/// A cancelled transaction: positions whose condition failed, or a conflict to retry.
 fn cancellation_error(reasons: &[CancellationReason], message: Option<&str>) -> StoreError {
     let failed: Vec<usize> = reasons
         .iter()

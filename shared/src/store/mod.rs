@@ -224,6 +224,14 @@ pub enum StoreError {
     Unavailable(#[from] anyhow::Error),
 }
 
+impl StoreError {
+    /// Whether a write that failed with this error may still have been made: a timeout or a
+    /// lost connection says nothing of the outcome; every other error is a refusal.
+    pub fn may_have_committed(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The single-table store port.

@@ -107,6 +107,11 @@ pub(crate) fn check_item(item: &Item) -> StoreResult<()> {
     Ok(())
 }
 
+/// Decimal digits of `n`.
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
 /// An item's size as DynamoDB counts it (the store's attribute names and the UTF-8 lengths of
 /// their values, `data` as the map it is stored as), numbers counted as their decimal text:
 /// a close upper bound.
@@ -115,13 +120,17 @@ pub(crate) fn item_size(item: &Item) -> usize {
         use serde_json::Value;
         match v {
             Value::String(s) => s.len(),
-            Value::Number(n) => n.to_string().len(),
+            Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => digits(u),
+                (None, Some(i)) => 1 + digits(i.unsigned_abs()),
+                // A float: its shortest decimal text, rare in our records.
+                _ => n.to_string().len(),
+            },
             Value::Bool(_) | Value::Null => 1,
             Value::Array(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
             Value::Object(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
         }
     }
-    let digits = |n: u64| n.to_string().len();
     let index =
         |name_len: usize, k: &Option<super::IndexKey>| k.as_ref().map_or(0, |k| 2 * name_len + k.pk.len() + k.sk.len());
     "PKSK".len()
@@ -129,7 +138,7 @@ pub(crate) fn item_size(item: &Item) -> usize {
         + item.key.sk.len()
         + index("GSI1PK".len(), &item.gsi1)
         + index("GSI2PK".len(), &item.gsi2)
-        + item.expires_at.map_or(0, |t| "expires_at".len() + t.to_string().len())
+        + item.expires_at.map_or(0, |t| "expires_at".len() + usize::from(t < 0) + digits(t.unsigned_abs()))
         + "version".len()
         + digits(item.version)
         + "kind".len()

@@ -65,6 +65,19 @@ async fn concurrent_posts_with_one_key_create_one_region(backend: Backend) {
     assert_eq!(app.get("/v1/regions", &t).await.body["items"].as_array().unwrap().len(), 1);
 }
 
+/// A server, its administrator's token, and the body of a new site `name` in a new region.
+async fn admin_and_new_site(backend: Backend, name: &str) -> (TestApp, String, Value) {
+    let app = TestApp::spawn(backend).await;
+    let t = app.admin().await.access_token;
+    let region = app.create_region(&t, "North").await;
+    (app, t, json!({"name": name, "region_id": region, "time_zone": "America/Toronto"}))
+}
+
+/// `POST /v1/sites` with an `Idempotency-Key`.
+async fn post_site(app: &TestApp, token: &str, site: &Value, key: &str) -> guardpost_tests::Answer {
+    app.call_with(Method::POST, "/v1/sites", Some(token), Some(site.clone()), &[("idempotency-key", key)]).await
+}
+
 /// The sites named `name`, as the administrator lists them.
 async fn sites_named(app: &TestApp, token: &str, name: &str) -> Vec<Value> {
     let listed = app.get("/v1/sites?limit=100", token).await.expect(200).body;
@@ -72,19 +85,16 @@ async fn sites_named(app: &TestApp, token: &str, name: &str) -> Vec<Value> {
 }
 
 async fn a_site_whose_answer_was_lost_after_its_commit_is_not_created_twice(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let t = app.admin().await.access_token;
-    let region = app.create_region(&t, "North").await;
-    let mall = json!({"name": "Mall", "region_id": region, "time_zone": "America/Toronto"});
-    let key = [("idempotency-key", "create-mall-1")];
+    let (app, t, mall) = admin_and_new_site(backend, "Mall").await;
+    let key = "create-mall-1";
     // The site is written, then the function times out before it can answer.
     app.faults.arm(Fault::AfterCommit, "site");
-    let lost = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(mall.clone()), &key).await;
+    let lost = post_site(&app, &t, &mall, key).await;
     assert_eq!(lost.status.as_u16(), 503, "{:?}", lost.body);
     assert!(!app.faults.is_armed(), "the fault struck the site's write");
     // The client retries the same request 90 seconds later, after the key's lease.
     app.advance(Duration::seconds(90));
-    let retried = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(mall.clone()), &key).await.expect(201);
+    let retried = post_site(&app, &t, &mall, key).await.expect(201);
     assert_eq!(retried.headers["idempotent-replayed"], "true");
     let malls = sites_named(&app, &t, "Mall").await;
     assert_eq!(malls.len(), 1, "one site, not two: {malls:?}");
@@ -92,22 +102,19 @@ async fn a_site_whose_answer_was_lost_after_its_commit_is_not_created_twice(back
 }
 
 async fn a_site_whose_request_was_lost_is_created_by_a_retry_after_the_lease(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let t = app.admin().await.access_token;
-    let region = app.create_region(&t, "North").await;
-    let depot = json!({"name": "Depot", "region_id": region, "time_zone": "America/Toronto"});
-    let key = [("idempotency-key", "create-depot-1")];
+    let (app, t, depot) = admin_and_new_site(backend, "Depot").await;
+    let key = "create-depot-1";
     // The write never reached the store, but the function cannot know that.
     app.faults.arm(Fault::BeforeCommit, "site");
-    app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot.clone()), &key).await.expect(503);
+    post_site(&app, &t, &depot, key).await.expect(503);
     assert!(sites_named(&app, &t, "Depot").await.is_empty());
     // Until the lease ends, a retry is told the first attempt may still be running.
-    let early = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot.clone()), &key).await.expect(409);
+    let early = post_site(&app, &t, &depot, key).await.expect(409);
     assert_eq!(early.problem_type(), "idempotency-in-progress");
     app.advance(Duration::seconds(61));
-    let created = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot.clone()), &key).await.expect(201);
+    let created = post_site(&app, &t, &depot, key).await.expect(201);
     assert!(created.headers.get("idempotent-replayed").is_none(), "it ran: nothing was kept to replay");
-    let again = app.call_with(Method::POST, "/v1/sites", Some(&t), Some(depot), &key).await.expect(201);
+    let again = post_site(&app, &t, &depot, key).await.expect(201);
     assert_eq!(again.id(), created.id());
     assert_eq!(sites_named(&app, &t, "Depot").await.len(), 1);
 }

@@ -21,11 +21,6 @@ pub async fn future_shifts(store: &dyn Store, org: &OrgSlug, id: &UserId, now: D
     Ok(shift::parse_all(&items)?.into_iter().filter(|s| s.start > now && s.released_at.is_none()).collect())
 }
 
-/// The employee's schedule version (0: none yet).
-pub async fn schedule_version(store: &dyn Store, org: &OrgSlug, id: &UserId) -> AppResult<u64> {
-    Ok(shift::schedule_version(store, org, id).await?)
-}
-
 /// The writes that release `shifts` and move the schedule version on from `version`.
 pub fn release_ops(
     org: &OrgSlug,

@@ -12,7 +12,7 @@ use guardpost_shared::domain::{AssignmentId, BoundedText, RoleId, UserId};
 use guardpost_shared::http::{Body, Problem, idempotency, path_id};
 use guardpost_shared::records::audit::{self, Change};
 use guardpost_shared::records::role::{self, Assignment, Scope};
-use guardpost_shared::records::shift::Shift;
+use guardpost_shared::records::shift::{self, Shift};
 use guardpost_shared::records::user::{self, UserStatus};
 use guardpost_shared::records::{Tx, written_over};
 use guardpost_shared::store::{Condition, TxOp};
@@ -73,7 +73,7 @@ pub async fn handler(
         user::load(store, org, &id),
         role::load_access(store, org, &id),
         release::future_shifts(store, org, &id, now),
-        release::schedule_version(store, org, &id),
+        async { shift::schedule_version(store, org, &id).await.map_err(AppError::from) },
     )?;
     if current.record.kind != guardpost_shared::records::user::UserKind::Employee {
         return Err(AppError::NotFound("employee"));

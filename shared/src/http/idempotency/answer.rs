@@ -125,7 +125,7 @@ pub async fn transact(
         };
     ops.push(answer.op());
     let result = store.transact(ops).await;
-    answer.settle(result.as_ref().err().map(|e| matches!(e, StoreError::Unavailable(_))));
+    answer.settle(result.as_ref().err().map(StoreError::may_have_committed));
     result?;
     Ok(answer.response())
 }

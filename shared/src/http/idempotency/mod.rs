@@ -13,7 +13,7 @@ mod answer;
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -130,10 +130,11 @@ async fn run(state: &AppState, request: Request, next: Next) -> Result<Response,
         Outcome::NotTried | Outcome::Refused => {}
     }
     let (parts, body) = response.into_parts();
-    let bytes = to_bytes(body, MAX_STORED_RESPONSE).await.unwrap_or_else(|_| Bytes::new());
+    let bytes =
+        to_bytes(body, usize::MAX).await.map_err(|e| AppError::Internal(anyhow::anyhow!("answer body: {e}")))?;
     // Writes replace our own placeholder only: never a later attempt's.
     let ours = Condition::VersionIs(version);
-    if keeps(parts.status) {
+    if keeps(parts.status) && bytes.len() <= MAX_STORED_RESPONSE {
         let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         // The operation happened: answer it even if keeping the answer failed.
         if let Err(e) = state.store.put(scope.answer(parts.status, content_type, &bytes)?, ours).await {
