@@ -198,7 +198,7 @@ fn item(pk: &str, sk: &str) -> Item {
 }
 
 fn with_data(mut item: Item, data: serde_json::Value) -> Item {
-    item.data = data;
+    item.data = data.into();
     item
 }
 
@@ -476,7 +476,7 @@ async fn concurrent_writers_one_wins(store: DynStore, _clock: Arc<ManualClock>) 
     }
     assert_eq!(winners.len(), 1, "winners: {winners:?}");
     let stored = store.get(&Key::new("T#c", "COUNTER")).await.unwrap().unwrap();
-    assert_eq!(stored.data, json!({ "by": winners[0] }));
+    assert_eq!(stored.data, json!({ "by": winners[0] }).into());
     let own: Vec<String> = sks(&store, Query::table("T#c").prefix("OWN#")).await;
     let expected: Vec<String> = winners.iter().filter(|n| *n % 2 == 1).map(|n| format!("OWN#{n}")).collect();
     assert_eq!(own, expected);

@@ -16,6 +16,7 @@
 //!    permission takes effect at (report templates: organisation or region only) and its scope
 //!    must cover the target. Assignments add up: one is enough. Deny by default.
 
+use crate::domain::utc;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -150,7 +151,9 @@ pub struct Considered {
     pub role_id: RoleId,
     pub role_name: Option<String>,
     pub scope: Scope,
+    #[serde(default, with = "utc::option")]
     pub valid_from: Option<DateTime<Utc>>,
+    #[serde(default, with = "utc::option")]
     pub valid_until: Option<DateTime<Utc>>,
     pub bearing: Bearing,
 }

@@ -9,6 +9,7 @@
 //! - Every client address has a token bucket per organisation: a burst of `capacity` attempts,
 //!   then `refill_per_minute`; spraying one password over every account runs dry at once.
 
+use crate::domain::utc;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +55,7 @@ impl Failures {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
     pub tokens: f64,
+    #[serde(with = "utc")]
     pub at: DateTime<Utc>,
 }
 

@@ -36,6 +36,8 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     /// Built once: every request checks a token against it.
     validation: Validation,
+    /// Tokens whose signature and claims were checked, and their claims ([`VerifiedTokens`]).
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -60,6 +62,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation: validation(),
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -84,13 +87,57 @@ impl TokenKeys {
 
     /// Checks signature, algorithm (HS256 only), issuer and audience; expiry is checked against
     /// the injected clock rather than the library's wall clock.
+    /// A token checked before is not checked again: its signature and claims cannot have
+    /// changed, and only its expiry depends on when it is presented.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?;
-        if data.claims.exp <= now.timestamp() {
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+                    .map_err(|_| TokenError::Invalid)?
+                    .claims;
+                self.verified.insert(token, &claims, now.timestamp());
+                claims
+            }
+        };
+        if claims.exp <= now.timestamp() {
             return Err(TokenError::Expired);
         }
-        Ok(data.claims)
+        Ok(claims)
+    }
+}
+
+/// Most tokens remembered as verified: a few hundred kilobytes.
+const MAX_VERIFIED: usize = 4096;
+
+/// The access tokens this process has verified, with their claims: checking an HS256
+/// signature was a fifth of the instructions of `GET /v1/me` (docs/BENCHMARKS.md), and a
+/// client presents the same token for up to 15 minutes. Only tokens that passed every check
+/// are kept, so a flood of forged ones cannot fill it; when full, the expired ones go, and if
+/// none have, all do. Whether the session behind a token is still live is not remembered
+/// here: it is read on every request.
+#[derive(Default)]
+struct VerifiedTokens(std::sync::RwLock<std::collections::HashMap<Box<str>, AccessClaims>>);
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<AccessClaims> {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(token).cloned()
+    }
+
+    fn insert(&self, token: &str, claims: &AccessClaims, now: i64) {
+        let mut tokens = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tokens.len() >= MAX_VERIFIED {
+            tokens.retain(|_, claims| claims.exp > now);
+            if tokens.len() >= MAX_VERIFIED {
+                tokens.clear();
+            }
+        }
+        tokens.insert(token.into(), claims.clone());
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
 }
 
@@ -192,6 +239,46 @@ mod tests {
             keys.issue(&org, &user, &sid, now).unwrap_or_default().split('.').map(str::to_owned).collect::<Vec<_>>();
         parts[0] = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         assert_eq!(keys.verify(&format!("{}.{}.", parts[0], parts[1]), now), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_forged_tokens_are_not_remembered() {
+        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let other = TokenKeys::from_secret(&[8u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let (org, user, sid) = ids();
+        let now = Utc::now();
+        let token = keys.issue(&org, &user, &sid, now).unwrap_or_default();
+        assert!(keys.verify(&token, now).is_ok());
+        assert_eq!(keys.verified.len(), 1);
+        assert!(keys.verify(&token, now + Duration::seconds(60)).is_ok());
+        assert_eq!(keys.verify(&token, now + Duration::seconds(ACCESS_TTL_SECS)), Err(TokenError::Expired));
+        for _ in 0..3 {
+            let forged = other.issue(&org, &user, &sid, now).unwrap_or_default();
+            assert_eq!(keys.verify(&forged, now), Err(TokenError::Invalid));
+        }
+        assert_eq!(keys.verified.len(), 1);
+        // A token differing from a remembered one in its signature only is checked, not remembered.
+        let at = token.len() - 10;
+        let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+        let tampered = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+        assert_eq!(keys.verify(&tampered, now), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_full_memory_of_tokens_forgets_the_expired_ones_first() {
+        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let (org, user, sid) = ids();
+        let then = Utc::now();
+        let old = keys.issue(&org, &user, &sid, then).unwrap_or_default();
+        assert!(keys.verify(&old, then).is_ok());
+        let now = then + Duration::seconds(ACCESS_TTL_SECS + 1);
+        for i in 0..MAX_VERIFIED {
+            let token = keys.issue(&org, &user, &sid, now + Duration::seconds(i as i64)).unwrap_or_default();
+            assert!(keys.verify(&token, now).is_ok());
+        }
+        // The expired token made room for the last one; the newer ones all stayed.
+        assert_eq!(keys.verified.len(), MAX_VERIFIED);
+        assert_eq!(keys.verify(&old, now), Err(TokenError::Expired));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod schema;
 mod text;
 mod time;
 mod time_zone;
+pub mod utc;
 
 pub use contact::{Email, Phone, PhoneE164};
 pub use ids::{

@@ -8,6 +8,7 @@ pub mod local;
 #[cfg(feature = "aws")]
 pub mod s3;
 
+use crate::domain::utc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -32,6 +33,7 @@ pub struct UploadTicket {
     pub url: String,
     /// Headers the request must carry exactly (they are part of the signature).
     pub headers: Vec<(String, String)>,
+    #[serde(with = "utc")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -39,6 +41,7 @@ pub struct UploadTicket {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DownloadLink {
     pub url: String,
+    #[serde(with = "utc")]
     pub expires_at: DateTime<Utc>,
 }
 

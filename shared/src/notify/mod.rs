@@ -16,6 +16,7 @@ pub mod mailbox;
 pub mod render;
 mod temporary;
 
+use crate::domain::utc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,7 @@ pub enum Message {
         employee_id: UserId,
         #[schema(value_type = String)]
         entry_id: TimeEntryId,
+        #[serde(with = "utc")]
         at: DateTime<Utc>,
     },
     Email {
@@ -104,9 +106,13 @@ pub struct OutboxItem {
     pub message: Message,
     pub status: Status,
     pub attempts: u32,
+    #[serde(with = "utc")]
     pub next_attempt_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(default, with = "utc::option")]
     pub claimed_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "utc::option")]
     pub sent_at: Option<DateTime<Utc>>,
     /// What the sender answered (SES message id, SNS message id, mailbox file).
     pub provider_id: Option<String>,
@@ -119,7 +125,7 @@ pub struct OutboxItem {
     #[serde(default)]
     pub stale_claims: u32,
     /// When an administrator last re-sent it: its retry window counts from here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc::option")]
     pub retry_from: Option<DateTime<Utc>>,
 }
 

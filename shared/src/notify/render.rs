@@ -1,6 +1,7 @@
 //! Turning an outbox message into what is sent: looking up addresses, making single-use links,
 //! and fanning a site event out to the people who should hear of it.
 
+use crate::domain::utc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -49,6 +50,7 @@ pub enum TokenPurpose {
 pub struct PasswordToken {
     pub user_id: UserId,
     pub purpose: TokenPurpose,
+    #[serde(with = "utc")]
     pub expires_at: DateTime<Utc>,
     /// The credential's link generation when the link was made; it works only while the
     /// credential is still at that generation.

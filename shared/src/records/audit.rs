@@ -2,6 +2,7 @@
 //! integration credentials. Each entry is written in the same transaction as the change it
 //! records, so a change without its entry cannot happen.
 
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,6 +20,7 @@ pub const KIND: &str = "audit";
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntry {
     pub id: String,
+    #[serde(with = "utc")]
     pub at: DateTime<Utc>,
     /// Who made the change.
     #[schema(value_type = String)]

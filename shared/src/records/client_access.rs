@@ -8,6 +8,7 @@
 //! (revoked = inactive), the role and the hidden sub-sites from the assignment, the invitation
 //! from the credential. Nothing is kept twice.
 
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +29,12 @@ pub struct ClientAccess {
     /// The client user's assignment of the chosen role over the site.
     pub assignment_id: AssignmentId,
     /// When the last invitation was asked for (none: a password was set at creation).
+    #[serde(default, with = "utc::option")]
     pub invited_at: Option<DateTime<Utc>>,
     /// TrackTik's optional picture of the client: a file of the client user.
     #[serde(default)]
     pub picture_file_id: Option<crate::domain::FileId>,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
     pub created_by: UserId,
 }

@@ -2,6 +2,7 @@
 //! picture): what the file is, in the user's partition. The bytes are in the file store
 //! (`crate::files`), under `files::object_key`.
 
+use crate::domain::utc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -48,7 +49,9 @@ pub struct UserFile {
     /// When a licence or certification stops being valid.
     pub expires_on: Option<NaiveDate>,
     pub status: FileStatus,
+    #[serde(default, with = "utc::option")]
     pub uploaded_at: Option<DateTime<Utc>>,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
     #[schema(value_type = String)]
     pub created_by: UserId,

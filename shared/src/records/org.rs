@@ -1,3 +1,4 @@
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,7 @@ pub const KIND: &str = "org";
 pub struct Organisation {
     pub slug: OrgSlug,
     pub name: String,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
     /// How many superusers the organisation has; kept in the transaction that sets or clears a
     /// flag, so the last one cannot be removed even by two admins at once.

@@ -1,3 +1,4 @@
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,6 +12,7 @@ pub struct Region {
     #[schema(value_type = String)]
     pub id: RegionId,
     pub name: String,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
 }
 

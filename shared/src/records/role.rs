@@ -6,6 +6,7 @@
 //! `ACCESS` partition: authentication reads it in the same batch as the session and the user, so
 //! deciding costs no extra round trip for it, and an access review reads one partition.
 
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -49,7 +50,9 @@ pub struct Role {
     pub allowed_cidrs: Vec<String>,
     /// One of the six roles every organisation starts with (only superusers edit them).
     pub default: bool,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -157,10 +160,13 @@ pub struct Assignment {
     #[schema(value_type = String)]
     pub role_id: RoleId,
     pub scope: Scope,
+    #[serde(default, with = "utc::option")]
     pub valid_from: Option<DateTime<Utc>>,
     /// The assignment stops having effect at this instant, by itself.
+    #[serde(default, with = "utc::option")]
     pub valid_until: Option<DateTime<Utc>>,
     pub reason: String,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
     #[schema(value_type = String)]
     pub created_by: UserId,
@@ -221,7 +227,7 @@ pub struct UserAccess {
     pub assignments: Vec<Assignment>,
     /// Sessions created before this instant are over: set when the user is given the
     /// Terminated role, in the same write.
-    #[serde(default)]
+    #[serde(default, with = "utc::option")]
     pub sessions_valid_after: Option<DateTime<Utc>>,
 }
 

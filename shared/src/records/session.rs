@@ -1,3 +1,4 @@
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -11,12 +12,16 @@ pub const KIND: &str = "session";
 pub struct Session {
     pub id: SessionId,
     pub user_id: UserId,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub expires_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub refreshed_at: DateTime<Utc>,
     pub refresh_hash: String,
     #[serde(default)]
     pub previous_hashes: Vec<String>,
+    #[serde(default, with = "utc::option")]
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_reason: Option<String>,
     pub ip: Option<String>,

@@ -2,6 +2,7 @@
 //! transaction: under the site (schedules) and under the employee (read consistently at
 //! clock-in).
 
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,17 +30,20 @@ pub struct Shift {
     pub site_id: SiteId,
     #[schema(value_type = String)]
     pub employee_id: UserId,
+    #[serde(with = "utc")]
     pub start: DateTime<Utc>,
     /// For an unplanned shift, the end of the clock-in window it was made for; the time entry
     /// says when the employee actually left.
+    #[serde(with = "utc")]
     pub end: DateTime<Utc>,
     pub position: Option<String>,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
     #[schema(value_type = String)]
     pub created_by: UserId,
     /// Set when the employee was released from the shift (terminated): it stays on the site's
     /// schedule, open, and `employee_id` names who had it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc::option")]
     pub released_at: Option<DateTime<Utc>>,
 }
 

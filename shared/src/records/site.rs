@@ -1,3 +1,4 @@
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -64,7 +65,9 @@ pub struct Site {
     pub time_zone: TimeZone,
     pub address: Option<Address>,
     pub status: SiteStatus,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -1,6 +1,7 @@
 //! Time entries: one clock-in to clock-out at a site, attached to a shift, with its breaks.
 //! Server time is the time of record.
 
+use crate::domain::utc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,7 +22,9 @@ pub struct Location {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Break {
+    #[serde(with = "utc")]
     pub start: DateTime<Utc>,
+    #[serde(default, with = "utc::option")]
     pub end: Option<DateTime<Utc>>,
 }
 
@@ -37,7 +40,9 @@ pub struct TimeEntry {
     pub shift_id: ShiftId,
     /// True when the shift was made at clock-in because none was scheduled.
     pub unplanned: bool,
+    #[serde(with = "utc")]
     pub clock_in: DateTime<Utc>,
+    #[serde(default, with = "utc::option")]
     pub clock_out: Option<DateTime<Utc>>,
     pub breaks: Vec<Break>,
     pub clock_in_location: Option<Location>,
@@ -51,6 +56,7 @@ pub struct TimeEntry {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Approval {
+    #[serde(with = "utc")]
     pub at: DateTime<Utc>,
     #[schema(value_type = String)]
     pub by: UserId,

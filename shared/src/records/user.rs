@@ -2,6 +2,7 @@
 //! space; employee profile fields sit on the user record. The password hash lives in a separate
 //! item so that no listing ever reads it.
 
+use crate::domain::utc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,6 +60,7 @@ pub struct User {
     pub email: Option<Email>,
     pub username: Option<Username>,
     /// Sessions created before this instant are void (password change, termination).
+    #[serde(with = "utc")]
     pub sessions_valid_after: DateTime<Utc>,
     /// Sessions started at an earlier epoch are void: ending a user's sessions moves it on, so
     /// a session started within the same instant as the cut-off is ended too (records from
@@ -87,7 +89,9 @@ pub struct User {
     /// What the user sees of the employee directory; `None`: the default of their kind.
     #[serde(default)]
     pub directory_access: Option<DirectoryAccess>,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -207,6 +211,7 @@ impl User {
 pub struct Credential {
     /// Argon2id PHC string; `None` until the user sets a password.
     pub password_hash: Option<String>,
+    #[serde(with = "utc")]
     pub changed_at: DateTime<Utc>,
     /// The next login gets a session that may only change the password.
     #[serde(default)]
@@ -234,6 +239,7 @@ impl Credential {
 /// transaction as the session, so listings of users read it in a batch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LastLogin {
+    #[serde(with = "utc")]
     pub at: DateTime<Utc>,
 }
 
@@ -248,6 +254,7 @@ pub struct LoginName {
 pub struct SiteAssignment {
     pub user_id: UserId,
     pub site_id: crate::domain::SiteId,
+    #[serde(with = "utc")]
     pub assigned_at: DateTime<Utc>,
     pub assigned_by: UserId,
 }
@@ -270,6 +277,7 @@ pub enum LoginOutcome {
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct LoginActivity {
+    #[serde(with = "utc")]
     pub at: DateTime<Utc>,
     pub login: String,
     pub outcome: LoginOutcome,

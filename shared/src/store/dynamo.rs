@@ -28,8 +28,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::rules::{Position, check_item, check_key, check_op, check_range, cursor_at, cursor_position, item_size};
 use super::{
-    Condition, Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store, StoreError, StoreResult,
-    TxOp, validate_batch, validate_transaction,
+    Condition, Cursor, Data, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, Store, StoreError,
+    StoreResult, TxOp, validate_batch, validate_transaction,
 };
 use crate::clock::Clock;
 
@@ -685,7 +685,8 @@ fn encode_item(item: &Item) -> StoreResult<AttributeMap> {
     }
     attributes.insert(VERSION.into(), number(item.version));
     attributes.insert(KIND.into(), string(&item.kind));
-    let data = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(&item.data)
+    let value = item.data.value().map_err(|e| StoreError::Invalid(format!("item data is not JSON: {e}")))?;
+    let data = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value.as_ref())
         .map_err(|e| StoreError::Invalid(format!("item data cannot be stored: {e}")))?;
     attributes.insert(DATA.into(), data);
     Ok(attributes)
@@ -710,8 +711,10 @@ fn decode_item(mut attributes: AttributeMap) -> StoreResult<Item> {
         _ => return Err(corrupt("no kind")),
     };
     let data = match attributes.remove(DATA) {
-        Some(value) => serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(value)
-            .map_err(|e| corrupt(&format!("data cannot be read: {e}")))?,
+        Some(value) => Data::Value(
+            serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(value)
+                .map_err(|e| corrupt(&format!("data cannot be read: {e}")))?,
+        ),
         None => return Err(corrupt("no data")),
     };
     Ok(Item { key, kind, gsi1, gsi2, expires_at, version, data })

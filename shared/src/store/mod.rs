@@ -13,6 +13,7 @@
 
 pub mod counting;
 mod cursor;
+mod data;
 #[cfg(feature = "aws")]
 pub mod dynamo;
 pub mod lazy;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 pub use cursor::Cursor;
+pub use data::Data;
 
 /// Largest number of operations in one transaction (DynamoDB's limit).
 pub const MAX_TRANSACT_OPS: usize = 100;
@@ -59,8 +61,8 @@ impl IndexKey {
     }
 }
 
-/// One stored item. `data` is a JSON object holding the entity's own attributes; `kind` names
-/// the entity type (stream filters select outbox items by it).
+/// One stored item. `data` is a JSON object holding the entity's own attributes ([`Data`]);
+/// `kind` names the entity type (stream filters select outbox items by it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
     pub key: Key,
@@ -72,12 +74,12 @@ pub struct Item {
     /// Optimistic concurrency: callers write `version + 1` on update with
     /// [`Condition::VersionIs`] the version they read.
     pub version: u64,
-    pub data: Value,
+    pub data: Data,
 }
 
 impl Item {
     pub fn new(key: Key, kind: impl Into<String>, data: Value) -> Self {
-        Self { key, kind: kind.into(), gsi1: None, gsi2: None, expires_at: None, version: 1, data }
+        Self { key, kind: kind.into(), gsi1: None, gsi2: None, expires_at: None, version: 1, data: Data::Value(data) }
     }
 
     pub fn with_gsi1(mut self, key: IndexKey) -> Self {
@@ -97,8 +99,8 @@ impl Item {
 
     /// Decodes `data` into an entity type.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
-        // Deserialised from the borrowed tree: no copy of the item's data.
-        T::deserialize(&self.data)
+        self.data
+            .parse()
             .map_err(|e| StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind)))
     }
 }

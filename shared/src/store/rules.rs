@@ -144,5 +144,9 @@ pub(crate) fn item_size(item: &Item) -> usize {
         + "kind".len()
         + item.kind.len()
         + "data".len()
-        + value(&item.data)
+        + match item.data.value() {
+            Ok(data) => value(&data),
+            // Text read back that is not JSON: its own length stands for it.
+            Err(_) => item.data.text().map_or(0, |text| text.len()),
+        }
 }

@@ -204,5 +204,13 @@ async fn admin_login_activity(app: &TestApp) -> Vec<serde_json::Value> {
     let org = guardpost_shared::domain::OrgSlug::parse("acme").unwrap();
     let user = guardpost_shared::domain::UserId::parse(me.body["user"]["id"].as_str().unwrap()).unwrap();
     let query = Query::table(keys::user_items(&org, &user)).prefix(keys::LOGIN_ACTIVITY_PREFIX).limit(100);
-    app.state.store.query(&query).await.unwrap().items.into_iter().map(|i| i.data).collect()
+    app.state
+        .store
+        .query(&query)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.data.value().unwrap().into_owned())
+        .collect()
 }

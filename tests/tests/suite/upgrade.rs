@@ -33,7 +33,7 @@ async fn load(app: &TestApp) -> Fixture {
             gsi2: index(&it["gsi2"]),
             expires_at: it["expires_at"].as_i64(),
             version: it["version"].as_u64().unwrap(),
-            data: it["data"].clone(),
+            data: it["data"].clone().into(),
         };
         app.state.store.put(item, guardpost_shared::store::Condition::None).await.unwrap();
     }

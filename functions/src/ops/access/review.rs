@@ -11,6 +11,7 @@ use futures::future::try_join_all;
 use guardpost_shared::access::usage::{self, Usage};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::utc;
 use guardpost_shared::domain::{OrgSlug, UserId};
 use guardpost_shared::http::{PageParams, Paged, Params, Problem};
 use guardpost_shared::records::keys;
@@ -67,6 +68,7 @@ pub struct ReviewedUser {
     pub kind: UserKind,
     pub status: UserStatus,
     pub is_superuser: bool,
+    #[serde(default, with = "utc::option")]
     pub last_login_at: Option<DateTime<Utc>>,
     pub assignments: Vec<ReviewedAssignment>,
     /// `integration-with-sensitive-permissions`, `unused-90-days`, `multiple-roles`, `superuser`.

@@ -9,6 +9,7 @@ pub mod delete;
 pub mod get;
 pub mod list;
 
+use guardpost_shared::domain::utc;
 use std::collections::BTreeMap;
 
 use axum::response::Response;
@@ -34,10 +35,13 @@ pub struct AssignmentView {
     pub user_id: String,
     pub role_id: String,
     pub scope: Scope,
+    #[serde(default, with = "utc::option")]
     pub valid_from: Option<DateTime<Utc>>,
+    #[serde(default, with = "utc::option")]
     pub valid_until: Option<DateTime<Utc>>,
     pub validity: Validity,
     pub reason: String,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     /// For a client access over a master site: the sub-sites it does not cover.

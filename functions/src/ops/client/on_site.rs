@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::utc;
 use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{Problem, path_id};
 use guardpost_shared::records::time_entry::TimeEntry;
@@ -42,6 +43,7 @@ pub struct OnSite {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OnSiteGuard {
     pub guard: Option<PersonName>,
+    #[serde(with = "utc")]
     pub since: DateTime<Utc>,
     pub on_break: bool,
 }

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::utc;
 use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
 use guardpost_shared::records::shift::ShiftKind;
@@ -35,7 +36,9 @@ fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientShift {
     pub id: String,
+    #[serde(with = "utc")]
     pub start: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub end: DateTime<Utc>,
     pub position: Option<String>,
     /// Unplanned: made by a guard clocking in unscheduled.

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use guardpost_shared::access::{Permission, Resource, authorize};
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::utc;
 use guardpost_shared::domain::{SiteId, schema};
 use guardpost_shared::http::{Paged, Params, Problem, path_id};
 use guardpost_shared::records::time_entry::{Break, TimeEntry};
@@ -37,12 +38,15 @@ fn router() -> OpenApiRouter<AppState> {
 pub struct ClientTimeEntry {
     pub id: String,
     pub guard: Option<PersonName>,
+    #[serde(with = "utc")]
     pub clock_in: DateTime<Utc>,
     /// Absent while the guard is on site.
+    #[serde(default, with = "utc::option")]
     pub clock_out: Option<DateTime<Utc>>,
     pub breaks: Vec<Break>,
     /// Time on site less breaks, for a closed entry.
     pub worked_minutes: Option<i64>,
+    #[serde(default, with = "utc::option")]
     pub approved_at: Option<DateTime<Utc>>,
 }
 

@@ -2,6 +2,7 @@
 //! the client can see, access level, status) plus the state of the invitation.
 
 use chrono::{DateTime, Utc};
+use guardpost_shared::domain::utc;
 use guardpost_shared::domain::{Phone, SiteId};
 use guardpost_shared::files::UploadTicket;
 use guardpost_shared::records::client_access::ClientAccess;
@@ -29,16 +30,19 @@ pub struct ClientAccessView {
     pub status: ClientAccessStatus,
     /// For a master site: each sub-site and whether the client sees it ("Yes" / "No").
     pub sub_sites: Vec<SubSiteVisibility>,
+    #[serde(default, with = "utc::option")]
     pub last_login_at: Option<DateTime<Utc>>,
     /// The client has not set a password yet (an invitation is out).
     pub invitation_pending: bool,
     /// When the last invitation was asked for.
+    #[serde(default, with = "utc::option")]
     pub invited_at: Option<DateTime<Utc>>,
     /// The client's picture: a file of the client user (`GET /v1/users/{id}/files/{file_id}`).
     pub picture_file_id: Option<String>,
     /// Where to upload the picture just declared (in the answer of the change that declared it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub picture_upload: Option<UploadTicket>,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
     pub created_by: String,
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use guardpost_shared::domain::Phone;
+use guardpost_shared::domain::utc;
 use guardpost_shared::records::site::Address;
 use guardpost_shared::records::user::{DirectoryAccess, Gender, HrSettings, User, UserKind, UserStatus};
 use serde::Serialize;
@@ -40,8 +41,11 @@ pub struct EmployeeView {
     /// `employees:view-sensitive`.
     pub hr: HrSettings,
     /// When the user last logged in.
+    #[serde(default, with = "utc::option")]
     pub last_login_at: Option<DateTime<Utc>>,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use guardpost_shared::auth::tokens::hash_secret;
+use guardpost_shared::domain::utc;
 use guardpost_shared::domain::{OrgSlug, UserId};
 use guardpost_shared::records::{item, keys};
 use guardpost_shared::store::Item;
@@ -22,6 +23,7 @@ pub const SECRET_KIND: &str = "client-secret";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClientSecret {
     pub secret_hash: String,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
 }
 

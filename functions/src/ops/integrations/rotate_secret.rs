@@ -58,7 +58,7 @@ pub async fn handler(
     let change = Change::new(
         "integration.rotate-secret",
         vec![id.to_string()],
-        &serde_json::json!({ "secret_created_at": old.data.get("created_at") }),
+        &serde_json::json!({ "secret_created_at": old.data.value().ok().and_then(|data| data.get("created_at").cloned()) }),
         &serde_json::json!({ "secret_created_at": now }),
     )?;
     state

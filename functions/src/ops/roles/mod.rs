@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use guardpost_shared::access::catalogue::{self, Portal};
 use guardpost_shared::access::defaults::portal_allows;
 use guardpost_shared::auth::Principal;
+use guardpost_shared::domain::utc;
 use guardpost_shared::domain::{BoundedText, Name, Validator};
 use guardpost_shared::records::role::{ApiAccess, Role};
 use guardpost_shared::{AppError, AppResult};
@@ -33,7 +34,9 @@ pub struct RoleView {
     pub allowed_cidrs: Vec<String>,
     pub default: bool,
     pub version: u64,
+    #[serde(with = "utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "utc")]
     pub updated_at: DateTime<Utc>,
 }
 

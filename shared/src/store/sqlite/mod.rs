@@ -21,7 +21,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use self::read::{QueryPlan, read_item};
+use self::read::{QueryPlan, in_snapshot, read_item};
 use self::write::Writer;
 use super::rules::{check_key, check_op};
 use super::{
@@ -35,6 +35,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Idle read connections kept open; more are opened when more reads run at once.
 const IDLE_READERS: usize = 16;
+
+/// Compiled statements kept per read connection.
+const STATEMENTS_KEPT: usize = 64;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -84,10 +87,17 @@ impl Readers {
         let conn = Connection::open_with_flags(&self.path, flags).map_err(db_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
         stable_plans(&conn).map_err(db_err)?;
+        // Every query shape stays compiled (rusqlite keeps 16 by default).
+        conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
         Ok(conn)
     }
 
+    /// A connection left inside a transaction (a rollback that failed) would go on reading an
+    /// old snapshot: it is closed instead.
     fn give_back(&self, conn: Connection) {
+        if !conn.is_autocommit() {
+            return;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < IDLE_READERS {
             idle.push(conn);
@@ -159,11 +169,13 @@ impl Store for SqliteStore {
         // DynamoDB rejects duplicate keys; here they simply collapse to one result.
         let keys: BTreeSet<Key> = keys.iter().cloned().collect();
         self.read(|conn, now| {
-            let mut found = Vec::with_capacity(keys.len());
-            for key in &keys {
-                found.extend(read_item(conn, key, now)?);
-            }
-            Ok(found)
+            in_snapshot(conn, || {
+                let mut found = Vec::with_capacity(keys.len());
+                for key in &keys {
+                    found.extend(read_item(conn, key, now)?);
+                }
+                Ok(found)
+            })
         })
     }
 
@@ -261,9 +273,24 @@ mod tests {
             read_item(conn, &Key::new("P", sk), now).unwrap();
             query(if i % 2 == 0 { "G" } else { "H" }, 10 + u32::try_from(i).unwrap()).run(conn, now).unwrap();
         }
-        let item_sql = format!("SELECT {COLUMNS} FROM items WHERE pk = :pk AND sk = :sk AND {VISIBLE}");
-        conn.prepare_cached(&item_sql).unwrap().get_status(StatementStatus::RePrepare)
+        conn.prepare_cached(&read::READ_ITEM).unwrap().get_status(StatementStatus::RePrepare)
             + conn.prepare_cached(&sql).unwrap().get_status(StatementStatus::RePrepare)
+    }
+
+    #[test]
+    fn a_snapshot_ends_whether_its_reads_succeed_or_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("db")).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let seen = in_snapshot(&conn, || {
+            assert!(!conn.is_autocommit());
+            read_item(&conn, &Key::new("P", "S"), 0)
+        });
+        assert!(matches!(seen, Ok(None)));
+        assert!(conn.is_autocommit());
+        let failed: StoreResult<()> = in_snapshot(&conn, || Err(StoreError::Corrupt("a bad row".into())));
+        assert!(matches!(failed, Err(StoreError::Corrupt(_))));
+        assert!(conn.is_autocommit(), "a failed read must not leave the pooled connection in a transaction");
     }
 
     /// Another process holds the write lock: a write waits for it (the busy timeout), reads

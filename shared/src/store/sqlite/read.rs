@@ -5,18 +5,37 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{COLUMNS, VISIBLE, db_err};
 use crate::store::rules::{Position, check_range, cursor_at, cursor_position};
-use crate::store::{Cursor, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, StoreError, StoreResult};
+use crate::store::{Cursor, Data, Index, IndexKey, Item, Key, MAX_PAGE, Page, Query, SkRange, StoreError, StoreResult};
+
+/// One item by its key, if visible at `:now`: built once, not on every read.
+pub(super) static READ_ITEM: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {COLUMNS} FROM items WHERE pk = :pk AND sk = :sk AND {VISIBLE}"));
 
 pub(super) fn read_item(conn: &Connection, key: &Key, now: i64) -> StoreResult<Option<Item>> {
-    let sql = format!("SELECT {COLUMNS} FROM items WHERE pk = :pk AND sk = :sk AND {VISIBLE}");
     let raw = conn
-        .prepare_cached(&sql)
+        .prepare_cached(&READ_ITEM)
         .and_then(|mut stmt| {
             stmt.query_row(rusqlite::named_params! {":pk": key.pk, ":sk": key.sk, ":now": now}, RawItem::from_row)
                 .optional()
         })
         .map_err(db_err)?;
     raw.map(RawItem::decode).transpose()
+}
+
+/// Runs `f` in one read transaction: every statement in it sees the same snapshot, and SQLite's
+/// file locks (five `fcntl` calls) are taken and released once, not once per statement. The
+/// transaction statements are cached like any other.
+pub(super) fn in_snapshot<T>(conn: &Connection, f: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
+    let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map_err(db_err);
+    run("BEGIN")?;
+    match f() {
+        Ok(value) => run("COMMIT").map(|_| value),
+        Err(e) => {
+            // A connection the rollback failed on is not pooled again (`Readers::give_back`).
+            let _ = run("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 /// A row as stored, before its JSON and version are checked.
@@ -48,8 +67,6 @@ impl RawItem {
     fn decode(self) -> StoreResult<Item> {
         let key = Key::new(self.pk, self.sk);
         let version = decode_version(&key, self.version)?;
-        let data = serde_json::from_str(&self.data)
-            .map_err(|e| StoreError::Corrupt(format!("item {}/{}: data is not JSON: {e}", key.pk, key.sk)))?;
         Ok(Item {
             key,
             kind: self.kind,
@@ -57,7 +74,8 @@ impl RawItem {
             gsi2: join_index_key(self.gsi2),
             expires_at: self.expires_at,
             version,
-            data,
+            // Decoded by the record that asks for it (`Item::parse`), not here.
+            data: Data::Text(self.data.into_boxed_str()),
         })
     }
 }

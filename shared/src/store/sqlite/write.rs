@@ -171,8 +171,11 @@ impl Prepared {
             TxOp::Put { item, condition } => {
                 let version = i64::try_from(item.version)
                     .map_err(|_| StoreError::Invalid(format!("version {} is too large", item.version)))?;
-                let data = serde_json::to_string(&item.data)
-                    .map_err(|e| StoreError::Invalid(format!("item data cannot be encoded: {e}")))?;
+                let data = item
+                    .data
+                    .text()
+                    .map_err(|e| StoreError::Invalid(format!("item data cannot be encoded: {e}")))?
+                    .into_owned();
                 let row = Row {
                     gsi1: item.gsi1,
                     gsi2: item.gsi2,
