@@ -1,4 +1,5 @@
-//! The `guardpost` command: serve, bootstrap, openapi, template, create-table, migrate.
+//! The `guardpost` command: serve, bootstrap, openapi, template, create-table, migrate,
+//! sms-settings.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -40,6 +41,19 @@ enum Command {
     CreateTable,
     /// Bring data written by earlier versions up to date (idempotent; `serve` runs it at start).
     Migrate,
+    /// Set the AWS account's SMS settings (spend limit, delivery-status logging), which the SAM
+    /// template cannot hold; uses the usual AWS credentials and region.
+    SmsSettings {
+        /// USD a month after which SNS sends no more SMS.
+        #[arg(long)]
+        monthly_spend_limit: u32,
+        /// The stack's SmsDeliveryStatusRoleArn output.
+        #[arg(long)]
+        delivery_status_role: Option<String>,
+        /// Percent of successful deliveries logged (failures are always logged).
+        #[arg(long, default_value_t = 100)]
+        success_sampling_percent: u8,
+    },
 }
 
 pub const DEMO_ORG: &str = "demo";
@@ -80,6 +94,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CreateTable => create_table(Config::from_env()?).await,
+        Command::SmsSettings { monthly_spend_limit, delivery_status_role, success_sampling_percent } => {
+            sms_settings(monthly_spend_limit, delivery_status_role, success_sampling_percent).await
+        }
         Command::Migrate => {
             let state = build_state(&Config::from_env()?).await?;
             let report = crate::migrate::migrate(&state).await.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
@@ -99,6 +116,25 @@ fn describe(e: &guardpost_shared::AppError) -> String {
         }
         other => other.to_string(),
     }
+}
+
+#[cfg(feature = "aws")]
+async fn sms_settings(limit: u32, role: Option<String>, sampling: u8) -> anyhow::Result<()> {
+    let settings = crate::sms_settings::SmsSettings {
+        monthly_spend_limit_usd: limit,
+        delivery_status_role: role,
+        success_sampling_percent: sampling,
+    };
+    let sns = aws_sdk_sns::Client::new(crate::config::aws_shared().await?);
+    for (name, value) in crate::sms_settings::apply(&sns, &settings).await? {
+        println!("{name} = {value}");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "aws"))]
+async fn sms_settings(_: u32, _: Option<String>, _: u8) -> anyhow::Result<()> {
+    anyhow::bail!("this build has no AWS support; build with --features aws")
 }
 
 #[cfg(feature = "aws")]

@@ -15,5 +15,7 @@ pub mod migrate;
 pub mod notifier;
 pub mod ops;
 pub mod registry;
+#[cfg(feature = "aws")]
+pub mod sms_settings;
 pub mod template;
 pub mod together;

@@ -22,9 +22,30 @@ const FILES: &[(&str, &[&str])] = &[
     ("get-user-file", &["ReadAndRefuseUploadsPolicy"]),
 ];
 
+/// Operations that check a password or a secret: each gets reserved concurrency
+/// (`AuthReservedConcurrency`), both a floor and a ceiling, so a flood of guesses neither takes
+/// the account's concurrency from the other functions nor is starved by them.
+pub const RESERVED: &[&str] =
+    &["login", "refresh-token", "forgot-password", "set-password", "issue-client-token", "change-my-password"];
+
+/// Operations that hash or check a password with argon2id, and the memory they run with
+/// (others take the 256 MB of `Globals`). Lambda's CPU grows with memory, and hashing is CPU:
+/// `bash tests/memory.sh` measured a login at 196 ms (p50) with 256 MB's share of a core and
+/// 24 ms with 1,024 MB's, for about the same compute cost per login (docs/COST.md, "Memory
+/// per function").
+pub const HASHES_PASSWORDS: &[&str] = &[
+    "login",
+    "set-password",
+    "change-my-password",
+    "reset-employee-password",
+    "create-employee",
+    "create-client-access",
+];
+pub const PASSWORD_MEMORY_MB: u32 = 1024;
+
 /// `text` with its generated region replaced by what the registry says today.
 pub fn render(text: &str) -> anyhow::Result<String> {
-    for (id, _) in FILES {
+    for id in FILES.iter().map(|(id, _)| id).chain(RESERVED).chain(HASHES_PASSWORDS) {
         anyhow::ensure!(crate::registry::find(id).is_some(), "template.rs names {id}, which is not an operation");
     }
     let start = text.find(BEGIN).ok_or_else(|| anyhow::anyhow!("the template has no line {BEGIN:?}"))?;
@@ -74,6 +95,16 @@ fn block(out: &mut String, op: &Operation) {
     let (id, method, path) = (op.id, op.method, op.path);
     let bucket =
         if files_policies(id).is_empty() { "" } else { "\n          GUARDPOST_FILES_BUCKET: !Ref FilesBucket" };
+    let reserved = if RESERVED.contains(&id) {
+        "\n      ReservedConcurrentExecutions: !If [HasAuthReservation, !Ref AuthReservedConcurrency, !Ref AWS::NoValue]"
+    } else {
+        ""
+    };
+    let memory = if HASHES_PASSWORDS.contains(&id) {
+        format!("\n      MemorySize: {PASSWORD_MEMORY_MB}")
+    } else {
+        String::new()
+    };
     let policies = policies(op);
     let policies = if policies.is_empty() {
         "      # No policies: this operation touches no AWS service.\n".to_owned()
@@ -89,7 +120,7 @@ fn block(out: &mut String, op: &Operation) {
     Metadata:
       BuildMethod: rust-cargolambda
     Properties:
-      Description: "guardpost {id}: {method} {path}"
+      Description: "guardpost {id}: {method} {path}"{reserved}{memory}
       Environment:
         Variables:
           GUARDPOST_OPERATION: {id}{bucket}
@@ -139,6 +170,38 @@ mod tests {
     fn logical_names_are_the_ids_in_camel_case() {
         assert_eq!(logical_name("list-my-sites"), "ListMySites");
         assert_eq!(logical_name("health"), "Health");
+    }
+
+    #[test]
+    fn the_functions_that_check_passwords_and_only_they_have_reserved_concurrency() {
+        let reserved = |id| {
+            let op = crate::registry::find(id).unwrap_or_else(|| panic!("{id} is not an operation"));
+            let mut out = String::new();
+            block(&mut out, op);
+            out.contains("ReservedConcurrentExecutions: !If [HasAuthReservation")
+        };
+        for id in ["login", "forgot-password", "set-password", "refresh-token"] {
+            assert!(reserved(id), "{id}");
+        }
+        for id in ["get-me", "clock-in", "health"] {
+            assert!(!reserved(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn the_functions_that_hash_passwords_and_only_they_get_more_memory() {
+        let block_of = |id| {
+            let op = crate::registry::find(id).unwrap_or_else(|| panic!("{id} is not an operation"));
+            let mut out = String::new();
+            block(&mut out, op);
+            out
+        };
+        for id in ["login", "set-password", "create-employee"] {
+            assert!(block_of(id).contains("\n      MemorySize: 1024\n"), "{id}");
+        }
+        for id in ["get-me", "clock-in", "refresh-token"] {
+            assert!(!block_of(id).contains("MemorySize"), "{id}");
+        }
     }
 
     #[test]

@@ -116,9 +116,9 @@ fn write(t: &DateTime<Utc>, out: &mut [u8; 32]) -> Option<usize> {
     put(t.minute(), 2, Some(b':'));
     put(t.second(), 2, None);
     if nanos != 0 {
-        let (value, digits) = if nanos % 1_000_000 == 0 {
+        let (value, digits) = if nanos.is_multiple_of(1_000_000) {
             (nanos / 1_000_000, 3)
-        } else if nanos % 1_000 == 0 {
+        } else if nanos.is_multiple_of(1_000) {
             (nanos / 1_000, 6)
         } else {
             (nanos, 9)
@@ -155,6 +155,7 @@ fn read(text: &[u8]) -> Option<DateTime<Utc>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::TimeZone;

@@ -63,6 +63,7 @@ impl PartialEq for Data {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

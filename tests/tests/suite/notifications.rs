@@ -519,3 +519,24 @@ async fn an_alert_interrupted_halfway_tells_the_same_managers_each_once(backend:
     assert_eq!(alerts(s.app.emails_to(&manager_email).await), 1, "the email manager, once, on the next attempt");
     assert_eq!(alerts(s.app.emails_to(&newcomer_email).await), 0, "not who joined after the alert was resolved");
 }
+
+/// What no template can hold is set by `guardpost sms-settings` through SNS itself (moto here):
+/// the spend limit, transactional delivery and delivery-status logging are what SNS reports
+/// afterwards.
+#[tokio::test]
+async fn the_accounts_sms_settings_are_what_sns_reports_afterwards() {
+    use guardpost::sms_settings::{SmsSettings, apply};
+    let (_, sns) = guardpost_tests::aws_senders(&guardpost_tests::moto_endpoint()).await;
+    let role = "arn:aws:iam::123456789012:role/guardpost-sms-status";
+    let settings = SmsSettings {
+        monthly_spend_limit_usd: 75,
+        delivery_status_role: Some(role.into()),
+        success_sampling_percent: 20,
+    };
+    let reported = apply(&sns, &settings).await.unwrap();
+    let get = |name: &str| reported.get(name).map(String::as_str);
+    assert_eq!(get("MonthlySpendLimit"), Some("75"));
+    assert_eq!(get("DefaultSMSType"), Some("Transactional"));
+    assert_eq!(get("DeliveryStatusIAMRole"), Some(role));
+    assert_eq!(get("DeliveryStatusSuccessSamplingRate"), Some("20"));
+}
