@@ -125,7 +125,11 @@ async fn sms_settings(limit: u32, role: Option<String>, sampling: u8) -> anyhow:
         delivery_status_role: role,
         success_sampling_percent: sampling,
     };
-    let sns = aws_sdk_sns::Client::new(crate::config::aws_shared().await?);
+    let shared = crate::config::aws_shared().await?;
+    let region = shared.region().map_or_else(|| "(none)".to_owned(), ToString::to_string);
+    // SMS settings are per region: they must be the stack's.
+    println!("SMS settings of region {region}:");
+    let sns = aws_sdk_sns::Client::new(shared);
     for (name, value) in crate::sms_settings::apply(&sns, &settings).await? {
         println!("{name} = {value}");
     }

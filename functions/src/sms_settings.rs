@@ -1,7 +1,7 @@
 //! The AWS account's SMS settings, which no CloudFormation resource holds: a monthly spend
 //! limit, transactional delivery, and delivery-status logging through the role the template
 //! makes (`SmsDeliveryStatusRoleArn`). `guardpost sms-settings` applies them after a deploy
-//! (docs/DEPLOY.md); running it again with the same values changes nothing.
+//! (README, "Deploying on AWS with SAM"); running it again with the same values changes nothing.
 
 use std::collections::BTreeMap;
 
@@ -43,14 +43,25 @@ impl SmsSettings {
     }
 }
 
-/// Sets the account's SMS attributes and returns them as SNS then reports them.
+/// Sets the account's SMS attributes and returns them as SNS then reports them. The spend
+/// limit goes last, in a call of its own: SNS refuses a limit above the account's quota (1 USD
+/// until AWS support raises it), and that must not cost the other settings.
 pub async fn apply(sns: &aws_sdk_sns::Client, settings: &SmsSettings) -> anyhow::Result<BTreeMap<String, String>> {
-    let attributes = settings.attributes()?;
+    let mut attributes = settings.attributes()?;
+    let limit = attributes.remove("MonthlySpendLimit");
     let mut request = sns.set_sms_attributes();
     for (name, value) in attributes {
         request = request.attributes(name, value);
     }
-    request.send().await.context("SNS refused the SMS settings")?;
+    request.send().await.context("SNS refused the SMS type or the delivery-status logging")?;
+    if let Some(limit) = limit {
+        sns.set_sms_attributes().attributes("MonthlySpendLimit", &limit).send().await.with_context(|| {
+            format!(
+                "SNS refused a monthly spend limit of {limit} USD (above the account's SMS quota? ask AWS \
+                 support to raise it); the other settings were applied"
+            )
+        })?;
+    }
     let read = sns.get_sms_attributes().send().await.context("reading the SMS settings back")?;
     Ok(read.attributes.unwrap_or_default().into_iter().collect())
 }

@@ -62,7 +62,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation: validation(),
-            verified: VerifiedTokens::default(),
+            verified: VerifiedTokens::new(MAX_VERIFIED),
         })
     }
 
@@ -96,7 +96,9 @@ impl TokenKeys {
                 let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
                     .map_err(|_| TokenError::Invalid)?
                     .claims;
-                self.verified.insert(token, &claims, now.timestamp());
+                if claims.exp > now.timestamp() {
+                    self.verified.insert(token, &claims, now.timestamp());
+                }
                 claims
             }
         };
@@ -107,29 +109,41 @@ impl TokenKeys {
     }
 }
 
-/// Most tokens remembered as verified: a few hundred kilobytes.
-const MAX_VERIFIED: usize = 4096;
+/// Most tokens remembered as verified: each entry is about 600 bytes (the token and its
+/// claims), so at most about 10 MB; a process serving more distinct live tokens than this in
+/// 15 minutes verifies some of them again.
+const MAX_VERIFIED: usize = 16_384;
 
 /// The access tokens this process has verified, with their claims: checking an HS256
 /// signature was a fifth of the instructions of `GET /v1/me` (docs/BENCHMARKS.md), and a
 /// client presents the same token for up to 15 minutes. Only tokens that passed every check
-/// are kept, so a flood of forged ones cannot fill it; when full, the expired ones go, and if
-/// none have, all do. Whether the session behind a token is still live is not remembered
-/// here: it is read on every request.
-#[derive(Default)]
-struct VerifiedTokens(std::sync::RwLock<std::collections::HashMap<Box<str>, AccessClaims>>);
+/// and had not expired are kept, so neither forged nor stale tokens take room. When full, the
+/// expired ones go; if too few have, a quarter of the others (in the map's own, unpredictable
+/// order) go too. Whether the session behind a token is still live is not remembered here: it
+/// is read on every request.
+struct VerifiedTokens {
+    tokens: std::sync::RwLock<std::collections::HashMap<Box<str>, AccessClaims>>,
+    capacity: usize,
+}
 
 impl VerifiedTokens {
+    fn new(capacity: usize) -> Self {
+        Self { tokens: Default::default(), capacity: capacity.max(4) }
+    }
+
     fn get(&self, token: &str) -> Option<AccessClaims> {
-        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(token).cloned()
+        self.tokens.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(token).cloned()
     }
 
     fn insert(&self, token: &str, claims: &AccessClaims, now: i64) {
-        let mut tokens = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if tokens.len() >= MAX_VERIFIED {
+        let mut tokens = self.tokens.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tokens.len() >= self.capacity {
             tokens.retain(|_, claims| claims.exp > now);
-            if tokens.len() >= MAX_VERIFIED {
-                tokens.clear();
+            if tokens.len() >= self.capacity {
+                let gone: Vec<Box<str>> = tokens.keys().take(self.capacity / 4).cloned().collect();
+                for token in gone {
+                    tokens.remove(&token);
+                }
             }
         }
         tokens.insert(token.into(), claims.clone());
@@ -137,7 +151,7 @@ impl VerifiedTokens {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+        self.tokens.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
 }
 
@@ -265,20 +279,33 @@ mod tests {
     }
 
     #[test]
-    fn a_full_memory_of_tokens_forgets_the_expired_ones_first() {
-        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+    fn a_full_memory_of_tokens_forgets_the_expired_ones_first_and_never_keeps_an_expired_one() {
+        let mut keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        keys.verified = VerifiedTokens::new(8);
         let (org, user, sid) = ids();
         let then = Utc::now();
         let old = keys.issue(&org, &user, &sid, then).unwrap_or_default();
         assert!(keys.verify(&old, then).is_ok());
         let now = then + Duration::seconds(ACCESS_TTL_SECS + 1);
-        for i in 0..MAX_VERIFIED {
-            let token = keys.issue(&org, &user, &sid, now + Duration::seconds(i as i64)).unwrap_or_default();
-            assert!(keys.verify(&token, now).is_ok());
-        }
-        // The expired token made room for the last one; the newer ones all stayed.
-        assert_eq!(keys.verified.len(), MAX_VERIFIED);
+        // Presented after it expired, a valid token is refused and not remembered again.
         assert_eq!(keys.verify(&old, now), Err(TokenError::Expired));
+        let live: Vec<String> =
+            (0..7).map(|i| keys.issue(&org, &user, &sid, now + Duration::seconds(i)).unwrap_or_default()).collect();
+        for token in &live {
+            assert!(keys.verify(token, now).is_ok());
+        }
+        assert_eq!(keys.verified.len(), 8, "the expired token and seven live ones");
+        let next = keys.issue(&org, &user, &sid, now + Duration::seconds(100)).unwrap_or_default();
+        assert!(keys.verify(&next, now).is_ok());
+        // Full: the expired one made room; every live one stayed.
+        assert_eq!(keys.verified.len(), 8);
+        assert!(live.iter().chain([&next]).all(|t| keys.verified.get(t).is_some()));
+        assert!(keys.verified.get(&old).is_none());
+        // Full of live tokens: a quarter of them go to make room, not all.
+        let last = keys.issue(&org, &user, &sid, now + Duration::seconds(200)).unwrap_or_default();
+        assert!(keys.verify(&last, now).is_ok());
+        assert_eq!(keys.verified.len(), 8 - 2 + 1);
+        assert!(keys.verified.get(&last).is_some());
     }
 
     #[test]
