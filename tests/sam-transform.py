@@ -1,7 +1,8 @@
 """Transforms infra/template.yaml with AWS SAM's own translator (what CloudFormation runs on
 deploy) and checks what comes out: the transform succeeds, the stack stays under
 CloudFormation's 500-resource limit, every operation's role attaches the managed policies
-the generator chose, and every function has its alarm.
+the generator chose, and every function has its alarm. It also checks that samconfig.toml's dev
+and prod environments each set every parameter of the template, and nothing else.
 
 Usage: python tests/sam-transform.py infra/template.yaml
 """
@@ -9,6 +10,7 @@ Usage: python tests/sam-transform.py infra/template.yaml
 import json
 import os
 import sys
+import tomllib
 from collections import Counter
 
 import yaml
@@ -43,9 +45,27 @@ class NoManagedPolicies:
         return {}
 
 
+def environment_problems(template, samconfig_path):
+    """Every environment of samconfig.toml sets exactly the template's parameters."""
+    with open(samconfig_path, "rb") as f:
+        config = tomllib.load(f)
+    wanted = set(template["Parameters"])
+    problems = []
+    for env in ("dev", "prod"):
+        overrides = config.get(env, {}).get("deploy", {}).get("parameters", {}).get("parameter_overrides", [])
+        given = {o.split("=", 1)[0] for o in overrides}
+        for name in sorted(wanted - given):
+            problems.append(f"samconfig.toml [{env}] does not set {name}")
+        for name in sorted(given - wanted):
+            problems.append(f"samconfig.toml [{env}] sets {name}, which the template does not have")
+    return problems
+
+
 def main(path):
     with open(path) as f:
         template = yaml.load(f, Loader=Loader)
+    samconfig = os.path.join(os.path.dirname(os.path.abspath(path)), "..", "samconfig.toml")
+    problems = environment_problems(template, samconfig)
     # sam build replaces the local CodeUri with the uploaded artifact.
     template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/guardpost.zip"
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -61,7 +81,7 @@ def main(path):
         for d in m.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
         if d["Name"] == "FunctionName"
     }
-    problems = [f"{n} has no alarm" for n in functions if n not in alarmed]
+    problems += [f"{n} has no alarm" for n in functions if n not in alarmed]
     for name in functions:
         role = resources[name + "Role"]["Properties"]
         refs = [p["Ref"] for p in role.get("ManagedPolicyArns", []) if isinstance(p, dict)]

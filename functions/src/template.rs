@@ -172,14 +172,17 @@ mod tests {
         assert_eq!(logical_name("health"), "Health");
     }
 
+    /// The generated block of one operation.
+    fn block_of(id: &str) -> String {
+        let op = crate::registry::find(id).unwrap_or_else(|| panic!("{id} is not an operation"));
+        let mut out = String::new();
+        block(&mut out, op);
+        out
+    }
+
     #[test]
     fn the_functions_that_check_passwords_and_only_they_have_reserved_concurrency() {
-        let reserved = |id| {
-            let op = crate::registry::find(id).unwrap_or_else(|| panic!("{id} is not an operation"));
-            let mut out = String::new();
-            block(&mut out, op);
-            out.contains("ReservedConcurrentExecutions: !If [HasAuthReservation")
-        };
+        let reserved = |id| block_of(id).contains("ReservedConcurrentExecutions: !If [HasAuthReservation");
         for id in ["login", "forgot-password", "set-password", "refresh-token"] {
             assert!(reserved(id), "{id}");
         }
@@ -190,12 +193,6 @@ mod tests {
 
     #[test]
     fn the_functions_that_hash_passwords_and_only_they_get_more_memory() {
-        let block_of = |id| {
-            let op = crate::registry::find(id).unwrap_or_else(|| panic!("{id} is not an operation"));
-            let mut out = String::new();
-            block(&mut out, op);
-            out
-        };
         for id in ["login", "set-password", "create-employee"] {
             assert!(block_of(id).contains("\n      MemorySize: 1024\n"), "{id}");
         }

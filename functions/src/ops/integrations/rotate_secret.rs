@@ -14,7 +14,7 @@ use guardpost_shared::{AppError, AppResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{IntegrationCredentials, client_id, new_secret};
+use super::{ClientSecret, IntegrationCredentials, client_id, new_secret};
 use crate::registry::{Access, Operation};
 
 pub const OPERATION: Operation = Operation {
@@ -45,6 +45,7 @@ pub async fn handler(
         return Err(AppError::NotFound("integration"));
     }
     let old = state.store.get(&keys::client_secret(org, &id)).await?.ok_or(AppError::NotFound("integration"))?;
+    let old_secret: ClientSecret = old.parse()?;
     // A new secret is the integration's power in the caller's hands: only for callers who hold
     // at least what it holds.
     let access = guardpost_shared::records::role::load_access(state.store.as_ref(), org, &id).await?;
@@ -58,7 +59,7 @@ pub async fn handler(
     let change = Change::new(
         "integration.rotate-secret",
         vec![id.to_string()],
-        &serde_json::json!({ "secret_created_at": old.data.value().ok().and_then(|data| data.get("created_at").cloned()) }),
+        &serde_json::json!({ "secret_created_at": old_secret.created_at }),
         &serde_json::json!({ "secret_created_at": now }),
     )?;
     state
