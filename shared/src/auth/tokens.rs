@@ -220,6 +220,11 @@ mod tests {
     use crate::clock::OsRandom;
     use chrono::Duration;
 
+    /// Signing keys made of one repeated byte: two calls with different bytes are different keys.
+    fn keys_from(byte: u8) -> TokenKeys {
+        TokenKeys::from_secret(&[byte; 32]).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     fn ids() -> (OrgSlug, UserId, SessionId) {
         let now = Utc::now();
         (
@@ -231,7 +236,7 @@ mod tests {
 
     #[test]
     fn access_tokens_verify_until_they_expire() {
-        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let keys = keys_from(7);
         let (org, user, sid) = ids();
         let now = Utc::now();
         let token = keys.issue(&org, &user, &sid, now).unwrap_or_default();
@@ -242,8 +247,8 @@ mod tests {
 
     #[test]
     fn tokens_signed_with_another_key_or_algorithm_are_refused() {
-        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
-        let other = TokenKeys::from_secret(&[8u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let keys = keys_from(7);
+        let other = keys_from(8);
         let (org, user, sid) = ids();
         let now = Utc::now();
         let token = other.issue(&org, &user, &sid, now).unwrap_or_default();
@@ -257,8 +262,8 @@ mod tests {
 
     #[test]
     fn a_remembered_token_still_expires_and_forged_tokens_are_not_remembered() {
-        let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
-        let other = TokenKeys::from_secret(&[8u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let keys = keys_from(7);
+        let other = keys_from(8);
         let (org, user, sid) = ids();
         let now = Utc::now();
         let token = keys.issue(&org, &user, &sid, now).unwrap_or_default();
@@ -280,7 +285,7 @@ mod tests {
 
     #[test]
     fn a_full_memory_of_tokens_forgets_the_expired_ones_first_and_never_keeps_an_expired_one() {
-        let mut keys = TokenKeys::from_secret(&[7u8; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let mut keys = keys_from(7);
         keys.verified = VerifiedTokens::new(8);
         let (org, user, sid) = ids();
         let then = Utc::now();
