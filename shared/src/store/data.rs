@@ -7,6 +7,7 @@
 //! "Instructions per request"), and items a request reads but does not parse cost nothing.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -15,8 +16,9 @@ use serde_json::Value;
 pub enum Data {
     /// Built by the code that writes the item, or read from DynamoDB.
     Value(Value),
-    /// As read from SQLite, not yet decoded (nor checked to be JSON).
-    Text(Box<str>),
+    /// As read from SQLite, not yet decoded (nor checked to be JSON); shared, so that the
+    /// store's item cache hands out copies without copying the text.
+    Text(Arc<str>),
 }
 
 impl Data {

@@ -7,8 +7,11 @@
 //! In WAL mode readers never wait for the writer nor for each other: reads run in place on a
 //! pool of read connections, each seeing the last commit. Writes go to one
 //! writer thread that commits them in groups ([`write`]): one fsync covers every write waiting,
-//! and a caller hears back only once its write is on disk.
+//! and a caller hears back only once its write is on disk. Items read by key are kept between
+//! calls ([`cache`]), which holds because one process alone opens the database: a second
+//! `SqliteStore` on the same file, in this process or another, is refused.
 
+mod cache;
 mod read;
 mod write;
 
@@ -21,6 +24,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use self::cache::ItemCache;
 use self::read::{QueryPlan, in_snapshot, read_item};
 use self::write::Writer;
 use super::rules::{check_key, check_op};
@@ -69,7 +73,10 @@ const VISIBLE: &str = "(expires_at IS NULL OR expires_at > :now)";
 pub struct SqliteStore {
     readers: Readers,
     writer: Writer,
+    cache: Arc<ItemCache>,
     clock: Arc<dyn Clock>,
+    /// Held while the store is open: the lock that keeps every other opener out.
+    _owner: std::fs::File,
 }
 
 /// The read connections not in use, and where to open more.
@@ -108,13 +115,15 @@ impl Readers {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and its schema.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let owner = take_ownership(path)?;
         let conn =
             Connection::open(path).with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
         configure(&conn).context("cannot configure the SQLite database")?;
         conn.execute_batch(SCHEMA).context("cannot create the SQLite schema")?;
-        let writer = Writer::start(conn).context("cannot start the SQLite writer")?;
+        let cache = Arc::new(ItemCache::default());
+        let writer = Writer::start(conn, cache.clone()).context("cannot start the SQLite writer")?;
         let readers = Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()) };
-        Ok(Self { readers, writer, clock })
+        Ok(Self { readers, writer, cache, clock, _owner: owner })
     }
 
     fn now(&self) -> i64 {
@@ -130,6 +139,33 @@ impl SqliteStore {
         let result = f(&conn, self.now());
         self.readers.give_back(conn);
         result
+    }
+}
+
+/// Locks `<database>.lock` for as long as the store is open. The item cache is exact only if
+/// every write goes through this store's writer: a second opener (another `guardpost serve` on
+/// the same data directory, `guardpost migrate` or `bootstrap` while the server runs, a second
+/// store in the same process) is refused with a clear message instead. The lock is the
+/// operating system's (`flock`): it goes with the process, however it ends.
+fn take_ownership(path: &Path) -> anyhow::Result<std::fs::File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open the lock file {}", Path::new(&lock_path).display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "the database {} is in use by another guardpost process (a running `guardpost serve`?): \
+             one process at a time opens it; stop that one first",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::Error::new(e).context(format!("cannot lock {}", Path::new(&lock_path).display())))
+        }
     }
 }
 
@@ -160,23 +196,39 @@ fn configure(conn: &Connection) -> anyhow::Result<()> {
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         check_key(key)?;
-        self.read(|conn, now| read_item(conn, key, now))
+        let now = self.now();
+        let mut lookup = self.cache.lookup([key], now);
+        if let Some(item) = lookup.found.pop() {
+            return Ok(Some(item));
+        }
+        let item = self.read(|conn, now| read_item(conn, key, now))?;
+        self.cache.fill(lookup.ticket, item.as_ref());
+        Ok(item)
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
         validate_batch(keys)?;
         keys.iter().try_for_each(check_key)?;
         // DynamoDB rejects duplicate keys; here they simply collapse to one result.
-        let keys: BTreeSet<Key> = keys.iter().cloned().collect();
-        self.read(|conn, now| {
+        let keys: BTreeSet<&Key> = keys.iter().collect();
+        let lookup = self.cache.lookup(keys, self.now());
+        let mut found = lookup.found;
+        if lookup.missing.is_empty() {
+            return Ok(found);
+        }
+        let read = self.read(|conn, now| {
             in_snapshot(conn, || {
-                let mut found = Vec::with_capacity(keys.len());
-                for key in &keys {
-                    found.extend(read_item(conn, key, now)?);
+                let mut read = Vec::with_capacity(lookup.missing.len());
+                for key in &lookup.missing {
+                    read.extend(read_item(conn, key, now)?);
                 }
-                Ok(found)
+                Ok(read)
             })
-        })
+        })?;
+        self.cache.fill(lookup.ticket, &read);
+        found.extend(read);
+        found.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
     }
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
@@ -315,6 +367,66 @@ mod tests {
         other.execute_batch("COMMIT").unwrap();
         writing.await.unwrap().unwrap();
         assert!(store.get(&Key::new("T#1", "B")).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_second_store_on_the_same_database_is_refused_until_the_first_is_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(chrono::Utc::now()));
+        let first = SqliteStore::open(&dir.path().join("db"), clock.clone()).unwrap();
+        let refused = SqliteStore::open(&dir.path().join("db"), clock.clone()).err().unwrap();
+        assert!(refused.to_string().contains("in use by another guardpost process"), "{refused}");
+        drop(first);
+        assert!(SqliteStore::open(&dir.path().join("db"), clock).is_ok());
+    }
+
+    /// Every read that starts after a write was acknowledged sees that write, however reads and
+    /// writes interleave with the item cache filling and forgetting.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_never_answers_an_item_older_than_an_acknowledged_write() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(chrono::Utc::now()));
+        let store = Arc::new(SqliteStore::open(&dir.path().join("db"), clock).unwrap());
+        let key = Key::new("T#1", "COUNTER");
+        let counter = |version: u64| {
+            let mut item = Item::new(key.clone(), "counter", serde_json::json!({ "n": version }));
+            item.version = version;
+            item
+        };
+        store.put(counter(1), Condition::NotExists).await.unwrap();
+        let acknowledged = Arc::new(AtomicU64::new(1));
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (store, key, acknowledged) = (store.clone(), key.clone(), acknowledged.clone());
+                tokio::spawn(async move {
+                    let mut reads = 0;
+                    while acknowledged.load(Ordering::SeqCst) < 300 {
+                        let floor = acknowledged.load(Ordering::SeqCst);
+                        let seen = store.batch_get(std::slice::from_ref(&key)).await.unwrap()[0].version;
+                        let single = store.get(&key).await.unwrap().unwrap().version;
+                        assert!(
+                            seen >= floor && single >= floor,
+                            "read {seen}/{single} after {floor} was acknowledged"
+                        );
+                        reads += 1;
+                        tokio::task::yield_now().await;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        for version in 2..=300 {
+            store.put(counter(version), Condition::VersionIs(version - 1)).await.unwrap();
+            acknowledged.store(version, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+        }
+        for reader in readers {
+            assert!(reader.await.unwrap() > 0);
+        }
+        store.delete(&key, Condition::None).await.unwrap();
+        assert!(store.get(&key).await.unwrap().is_none(), "a deleted item is not answered from the cache");
+        assert!(store.batch_get(std::slice::from_ref(&key)).await.unwrap().is_empty());
     }
 
     #[tokio::test]

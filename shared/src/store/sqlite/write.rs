@@ -8,11 +8,12 @@
 //! WAL for the whole group, so many concurrent writes cost about one durable commit, and every
 //! acknowledged write is on disk.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::cache::ItemCache;
 use super::read::decode_version;
 use super::{db_err, is_busy};
 use crate::store::{Condition, IndexKey, Key, StoreError, StoreResult, TxOp};
@@ -33,9 +34,9 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(conn: Connection) -> std::io::Result<Self> {
+    pub(super) fn start(conn: Connection, cache: Arc<ItemCache>) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel();
-        std::thread::Builder::new().name("guardpost-sqlite-writer".into()).spawn(move || serve(conn, &jobs))?;
+        std::thread::Builder::new().name("guardpost-sqlite-writer".into()).spawn(move || serve(conn, &jobs, &cache))?;
         Ok(Self { queue })
     }
 
@@ -53,7 +54,7 @@ fn gone() -> StoreError {
     StoreError::Unavailable(anyhow::anyhow!("the SQLite writer has stopped"))
 }
 
-fn serve(mut conn: Connection, jobs: &mpsc::Receiver<Job>) {
+fn serve(mut conn: Connection, jobs: &mpsc::Receiver<Job>, cache: &ItemCache) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -64,7 +65,11 @@ fn serve(mut conn: Connection, jobs: &mpsc::Receiver<Job>) {
         }
         // A panic rolls the group back (the transaction is dropped) and its callers hear that
         // the store is unavailable; the writer goes on with the next group.
+        // The cache forgets what the group writes before it commits, and keeps nothing read
+        // while it commits: no caller can be answered an item as it was before its write.
+        cache.begin_write(group.iter().flat_map(|job| job.ops.iter().map(|op| &op.key)));
         let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_group(&mut conn, &group)));
+        cache.end_write();
         match outcomes {
             Ok(outcomes) => {
                 for (job, outcome) in group.into_iter().zip(outcomes) {
