@@ -213,7 +213,7 @@ async fn read_roles_and(
     for item in items {
         let is_role = item.kind == role::KIND && role_keys.contains(&item.key);
         if is_role {
-            roles.push(item.parse()?);
+            roles.push(item.parse_shared()?);
         }
         if !is_role || extra.contains(&item.key) {
             rest.push(item);

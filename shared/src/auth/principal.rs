@@ -65,11 +65,11 @@ pub async fn authenticate(state: &AppState, bearer: &str, ip: Option<IpAddr>) ->
     let mut access = UserAccess::default();
     for item in &items {
         if item.key == user_key && item.kind == user::KIND {
-            found_user = Some(item.parse()?);
+            found_user = Some(item.parse_shared()?);
         } else if item.key == session_key && item.kind == session::KIND {
-            found_session = Some(item.parse()?);
+            found_session = Some(item.parse_shared()?);
         } else if item.key == access_key && item.kind == role::ACCESS_KIND {
-            access = item.parse()?;
+            access = item.parse_shared()?;
         }
     }
     let ended = || AppError::Unauthenticated("the session has ended; log in again");

@@ -103,6 +103,16 @@ impl Item {
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind)))
     }
+
+    /// [`parse`](Self::parse), keeping the record with the item's text for the next copy of the
+    /// item to reuse ([`Data::parse_shared`]): for records read on every request.
+    pub fn parse_shared<T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static>(
+        &self,
+    ) -> Result<T, StoreError> {
+        self.data
+            .parse_shared()
+            .map_err(|e| StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind)))
+    }
 }
 
 /// The condition a write or check holds to.

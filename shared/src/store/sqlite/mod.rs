@@ -33,8 +33,8 @@ use super::{
 };
 use crate::clock::Clock;
 
-/// How long a writer waits for another process holding the write lock (e.g. a CLI command
-/// run next to the server) before the call fails with `Conflict`.
+/// How long a writer waits for another connection holding the write lock (the purge's, or a
+/// tool such as the `sqlite3` shell opened on the file) before the call fails with `Conflict`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Idle read connections kept open; more are opened when more reads run at once.
@@ -75,7 +75,8 @@ pub struct SqliteStore {
     writer: Writer,
     cache: Arc<ItemCache>,
     clock: Arc<dyn Clock>,
-    /// Held while the store is open: the lock that keeps every other opener out.
+    /// Held while the store is open: the lock that keeps every other opener out. Declared
+    /// after `writer`, so it is released only once the writer has committed its last write.
     _owner: std::fs::File,
 }
 
@@ -159,7 +160,7 @@ fn take_ownership(path: &Path) -> anyhow::Result<std::fs::File> {
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "the database {} is in use by another guardpost process (a running `guardpost serve`?): \
+            "the database {} is in use by another guardpost store (a running `guardpost serve`?): \
              one process at a time opens it; stop that one first",
             path.display()
         ),
@@ -211,24 +212,26 @@ impl Store for SqliteStore {
         keys.iter().try_for_each(check_key)?;
         // DynamoDB rejects duplicate keys; here they simply collapse to one result.
         let keys: BTreeSet<&Key> = keys.iter().collect();
-        let lookup = self.cache.lookup(keys, self.now());
-        let mut found = lookup.found;
+        // Every key held: the cache holds only items as last committed, so they are one state.
+        let lookup = self.cache.lookup(keys.iter().copied(), self.now());
         if lookup.missing.is_empty() {
+            let mut found = lookup.found;
+            found.sort_unstable_by(|a, b| a.key.cmp(&b.key));
             return Ok(found);
         }
+        // One missing: all are read in one snapshot, so that the batch never mixes an item
+        // from before a transaction with another from after it.
         let read = self.read(|conn, now| {
             in_snapshot(conn, || {
-                let mut read = Vec::with_capacity(lookup.missing.len());
-                for key in &lookup.missing {
+                let mut read = Vec::with_capacity(keys.len());
+                for key in &keys {
                     read.extend(read_item(conn, key, now)?);
                 }
                 Ok(read)
             })
         })?;
         self.cache.fill(lookup.ticket, &read);
-        found.extend(read);
-        found.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        Ok(found)
+        Ok(read)
     }
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
@@ -251,9 +254,11 @@ impl Store for SqliteStore {
     }
 
     /// On a connection of its own, in batches, on tokio's blocking pool: the writer thread
-    /// goes on committing between batches.
+    /// goes on committing between batches. The item cache forgets what has expired first and
+    /// keeps nothing read until the purge ends.
     async fn purge_expired(&self) -> StoreResult<usize> {
         let (path, now) = (self.readers.path.clone(), self.now());
+        self.cache.begin_purge(now);
         let purge = move || -> rusqlite::Result<usize> {
             let conn = Connection::open(&path)?;
             conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -270,10 +275,9 @@ impl Store for SqliteStore {
                 }
             }
         };
-        tokio::task::spawn_blocking(purge)
-            .await
-            .map_err(|e| StoreError::Unavailable(anyhow::anyhow!("the purge stopped: {e}")))?
-            .map_err(db_err)
+        let purged = tokio::task::spawn_blocking(purge).await;
+        self.cache.end_write();
+        purged.map_err(|e| StoreError::Unavailable(anyhow::anyhow!("the purge stopped: {e}")))?.map_err(db_err)
     }
 }
 
@@ -289,7 +293,7 @@ impl SqliteStore {
     }
 }
 
-/// A busy database means another process holds the write lock past the busy timeout: the
+/// A busy database means another connection holds the write lock past the busy timeout: the
 /// caller may retry, as after a DynamoDB transaction conflict.
 fn db_err(error: rusqlite::Error) -> StoreError {
     if is_busy(&error) {
@@ -375,7 +379,7 @@ mod tests {
         let clock = Arc::new(crate::clock::ManualClock::new(chrono::Utc::now()));
         let first = SqliteStore::open(&dir.path().join("db"), clock.clone()).unwrap();
         let refused = SqliteStore::open(&dir.path().join("db"), clock.clone()).err().unwrap();
-        assert!(refused.to_string().contains("in use by another guardpost process"), "{refused}");
+        assert!(refused.to_string().contains("in use by another guardpost store"), "{refused}");
         drop(first);
         assert!(SqliteStore::open(&dir.path().join("db"), clock).is_ok());
     }

@@ -75,7 +75,7 @@ impl RawItem {
             expires_at: self.expires_at,
             version,
             // Decoded by the record that asks for it (`Item::parse`), not here.
-            data: Data::Text(self.data.into()),
+            data: Data::json_text(self.data),
         })
     }
 }

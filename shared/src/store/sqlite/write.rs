@@ -28,16 +28,30 @@ struct Job {
     reply: oneshot::Sender<StoreResult<()>>,
 }
 
-/// The queue to the writer thread. Dropping it (with the store) ends the thread.
+/// The queue to the writer thread. Dropping it (with the store) ends the thread once it has
+/// committed what was queued, and waits for that: the store's lock on the database is released
+/// only after its last write.
 pub(super) struct Writer {
-    queue: mpsc::Sender<Job>,
+    queue: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Writer {
     pub(super) fn start(conn: Connection, cache: Arc<ItemCache>) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel();
-        std::thread::Builder::new().name("guardpost-sqlite-writer".into()).spawn(move || serve(conn, &jobs, &cache))?;
-        Ok(Self { queue })
+        let thread = std::thread::Builder::new()
+            .name("guardpost-sqlite-writer".into())
+            .spawn(move || serve(conn, &jobs, &cache))?;
+        Ok(Self { queue: Some(queue), thread: Some(thread) })
     }
 
     /// Applies `ops` all or nothing, once committed to disk. Items are encoded here, on the
@@ -45,7 +59,7 @@ impl Writer {
     pub(super) async fn write(&self, ops: Vec<TxOp>, now: i64) -> StoreResult<()> {
         let ops = ops.into_iter().map(Prepared::new).collect::<StoreResult<Vec<_>>>()?;
         let (reply, outcome) = oneshot::channel();
-        self.queue.send(Job { ops, now, reply }).map_err(|_| gone())?;
+        self.queue.as_ref().ok_or_else(gone)?.send(Job { ops, now, reply }).map_err(|_| gone())?;
         outcome.await.map_err(|_| gone())?
     }
 }
