@@ -1,10 +1,13 @@
 //! Faults between the steps of a write, on a real store: the write a test arms goes to the
 //! store (or does not), and then the caller hears of a failure, as a Lambda function does when
-//! DynamoDB commits and the function times out before the answer comes back.
+//! DynamoDB commits and the function times out before the answer comes back. And faults of a
+//! real sender ([`FaultyMailer`]): refused sends, and sends that never come back.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+use guardpost_shared::notify::{Email, Mailer, SendError};
 use guardpost_shared::store::{Condition, Item, Key, Page, Query, Store, StoreError, StoreResult, TxOp};
 
 /// When the armed fault strikes.
@@ -113,5 +116,61 @@ impl Store for FaultyStore {
     }
     async fn purge_expired(&self) -> StoreResult<usize> {
         self.inner.purge_expired().await
+    }
+}
+
+/// A real mailer (the local mailbox, or SES on moto) with two faults: every `refuse_every`th
+/// send is refused for now (a throttle) without reaching it, and once `hang_after` sends have
+/// gone through, every later send hangs without reaching it (a deliverer about to be killed).
+pub struct FaultyMailer {
+    inner: Arc<dyn Mailer>,
+    refuse_every: usize,
+    hang_after: usize,
+    calls: AtomicUsize,
+    refused: AtomicUsize,
+    hanging: AtomicUsize,
+}
+
+impl FaultyMailer {
+    pub fn new(inner: Arc<dyn Mailer>, refuse_every: usize, hang_after: usize) -> Self {
+        Self {
+            inner,
+            refuse_every,
+            hang_after,
+            calls: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+            hanging: AtomicUsize::new(0),
+        }
+    }
+
+    /// Sends asked for so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Sends refused so far.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
+
+    /// Sends hanging now.
+    pub fn hanging(&self) -> usize {
+        self.hanging.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Mailer for FaultyMailer {
+    async fn send(&self, email: &Email) -> Result<String, SendError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if call > self.hang_after {
+            self.hanging.fetch_add(1, Ordering::SeqCst);
+            return std::future::pending().await;
+        }
+        if call.is_multiple_of(self.refuse_every) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return Err(SendError::Temporary("injected fault: throttled".into()));
+        }
+        self.inner.send(email).await
     }
 }

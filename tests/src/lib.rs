@@ -424,7 +424,12 @@ impl TestApp {
 
     /// Emails sent to `to`: read from the mailbox folder (SQLite) or moto's record (DynamoDB).
     pub async fn emails_to(&self, to: &str) -> Vec<Received> {
-        let all = match self.backend {
+        self.emails_sent().await.into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// Every email sent: the mailbox folder's (SQLite) or moto's, of every test (DynamoDB).
+    pub async fn emails_sent(&self) -> Vec<Received> {
+        match self.backend {
             Backend::Sqlite => mailbox_emails(&self._dir.path().join("mailbox")),
             Backend::DynamoDb => {
                 let data = moto_data().await;
@@ -443,8 +448,7 @@ impl TestApp {
                     })
                     .collect()
             }
-        };
-        all.into_iter().filter(|m| m.to == to).collect()
+        }
     }
 
     /// SMS texts sent to `to`.

@@ -24,7 +24,7 @@ use crate::store::{Cursor, Item, Query, StoreError};
 /// The sends are I/O: 64 at once cost one function instance nothing more. The account's SES
 /// sending rate must allow it (a throttled send is retried with backoff like any other
 /// temporary failure).
-const CONCURRENCY: usize = 64;
+pub const CONCURRENCY: usize = 64;
 /// Due items read per shard and page.
 const PAGE: u32 = 100;
 /// Rounds over the shards in one run at most.

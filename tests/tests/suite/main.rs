@@ -15,6 +15,7 @@ mod idempotency;
 mod isolation;
 mod lambda_events;
 mod notifications;
+mod outbox_soak;
 mod people;
 mod roles;
 mod security;
