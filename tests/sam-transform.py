@@ -61,6 +61,46 @@ def environment_problems(template, samconfig_path):
     return problems
 
 
+def role_of(function):
+    """The name of the role resource a function runs as (SAM's `<Function>Role`, or its own)."""
+    role = function["Properties"]["Role"]
+    return role["Fn::GetAtt"][0]
+
+
+def statements(role):
+    return [st for p in role.get("Policies", []) for st in p["PolicyDocument"]["Statement"]]
+
+
+def notifier_problems(resources):
+    """The notifier runs as its own role: no managed policy of AWS's (SAM would attach
+    AWSLambdaDynamoDBExecutionRole: every stream, every log group), the table's stream only,
+    its own log group only."""
+    problems = []
+    name = role_of(resources["NotifierFunction"])
+    if name == "NotifierFunctionRole":
+        return ["the notifier runs as a role SAM made, with AWS's stream policy over every stream"]
+    role = resources[name]["Properties"]
+    foreign = [p for p in role.get("ManagedPolicyArns", []) if not isinstance(p, dict)]
+    if foreign:
+        problems.append("the notifier's role attaches AWS managed policies: " + ", ".join(map(str, foreign)))
+    for st in statements(role):
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if st["Effect"] != "Allow":
+            continue
+        if any(a.startswith("dynamodb:") and "Stream" in a or a == "dynamodb:GetRecords" for a in actions):
+            if st["Resource"] != {"Fn::GetAtt": ["Table", "StreamArn"]}:
+                problems.append(f"the notifier reads streams beyond the table's: {st['Resource']}")
+        if any(a.startswith("logs:") for a in actions):
+            if st["Resource"] != {"Fn::GetAtt": ["NotifierLogGroup", "Arn"]}:
+                problems.append(f"the notifier writes logs beyond its own log group: {st['Resource']}")
+    granted = {a for st in statements(role) for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    for needed in ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream",
+                   "dynamodb:ListStreams", "logs:PutLogEvents", "sqs:SendMessage", "ses:SendEmail", "sns:Publish"):
+        if needed not in granted:
+            problems.append(f"the notifier's role does not allow {needed}")
+    return problems
+
+
 def main(path):
     with open(path) as f:
         template = yaml.load(f, Loader=Loader)
@@ -83,7 +123,7 @@ def main(path):
     }
     problems += [f"{n} has no alarm" for n in functions if n not in alarmed]
     for name in functions:
-        role = resources[name + "Role"]["Properties"]
+        role = resources[role_of(resources[name])]["Properties"]
         refs = [p["Ref"] for p in role.get("ManagedPolicyArns", []) if isinstance(p, dict)]
         inline = role.get("Policies", [])
         if name != "NotifierFunction" and inline:
@@ -92,6 +132,7 @@ def main(path):
             problems.append("health touches no AWS service but attaches " + ", ".join(refs))
         if name not in ("HealthFunction",) and "TableReadPolicy" not in refs:
             problems.append(f"{name} cannot read the table")
+    problems += notifier_problems(resources)
     if len(resources) >= LIMIT:
         problems.append(f"{len(resources)} resources: CloudFormation allows {LIMIT} per stack")
     print(f"sam transform: {len(resources)} resources (limit {LIMIT}), {len(functions)} functions, "
