@@ -133,6 +133,10 @@ def main(path):
         if name not in ("HealthFunction",) and "TableReadPolicy" not in refs:
             problems.append(f"{name} cannot read the table")
     problems += notifier_problems(resources)
+    note = resources["NoteAssignmentUsePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    leading = [st.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys") for st in note]
+    if leading != [["T#*#USAGE#*"]]:
+        problems.append(f"the read-only functions may write beyond the usage partitions: {leading}")
     if len(resources) >= LIMIT:
         problems.append(f"{len(resources)} resources: CloudFormation allows {LIMIT} per stack")
     print(f"sam transform: {len(resources)} resources (limit {LIMIT}), {len(functions)} functions, "

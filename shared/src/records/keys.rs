@@ -152,11 +152,19 @@ pub fn access(org: &OrgSlug) -> String {
 pub fn user_access(org: &OrgSlug, user: &UserId) -> Key {
     Key::new(access(org), user.to_string())
 }
-/// The day an assignment last allowed something (written at most once a day per process).
-pub const USAGE_PREFIX: &str = "USAGE#";
-pub fn assignment_usage(org: &OrgSlug, user: &UserId, assignment: &crate::domain::AssignmentId) -> Key {
-    Key::new(user_items(org, user), format!("{USAGE_PREFIX}{assignment}"))
+/// The days a user's assignments last allowed something (written at most once a day per
+/// process), in a partition of their own: the read-only functions may write there and nowhere
+/// else (`NoteAssignmentUsePolicy` allows `PutItem` on leading keys `T#*#USAGE#*` only), so
+/// they cannot touch the user's own partition, where the password hash is.
+pub fn usage_items(org: &OrgSlug, user: &UserId) -> String {
+    format!("{}#USAGE#{user}", t(org))
 }
+pub fn assignment_usage(org: &OrgSlug, user: &UserId, assignment: &crate::domain::AssignmentId) -> Key {
+    Key::new(usage_items(org, user), assignment.to_string())
+}
+/// Where versions before 2026-12-08 noted an assignment's use: in the user's partition, sort key
+/// `USAGE#{assignment}`. Still read by the access review; no longer written.
+pub const LEGACY_USAGE_PREFIX: &str = "USAGE#";
 
 /// The audit trail of access changes, by time.
 pub fn audit(org: &OrgSlug) -> String {
@@ -226,4 +234,35 @@ pub fn notification_preferences(org: &OrgSlug, user: &UserId) -> Key {
 pub const FILE_PREFIX: &str = "FILE#";
 pub fn user_file(org: &OrgSlug, user: &UserId, file: &crate::domain::FileId) -> Key {
     Key::new(user_items(org, user), format!("{FILE_PREFIX}{file}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::AssignmentId;
+
+    /// IAM's `StringLike`: `*` matches any run of characters, `#` included.
+    fn like(pattern: &str, text: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == text,
+            Some((head, rest)) => text.starts_with(head) && (head.len()..=text.len()).any(|i| like(rest, &text[i..])),
+        }
+    }
+
+    /// The leading keys `NoteAssignmentUsePolicy` lets the read-only functions write
+    /// (infra/template.yaml): usage partitions match, a user's own partition (with the password
+    /// hash) and the organisation's others do not.
+    #[test]
+    fn only_usage_partitions_match_the_note_writers_leading_keys() {
+        const WRITABLE: &str = "T#*#USAGE#*";
+        let org = OrgSlug::parse("acme-security").unwrap();
+        let user = UserId::parse("01HZX3Q7D6M9V2K8T4R5W1N0PB").unwrap();
+        let assignment = AssignmentId::parse("01HZX3Q7D6M9V2K8T4R5W1N0PC").unwrap();
+        assert!(like(WRITABLE, &assignment_usage(&org, &user, &assignment).pk));
+        for pk in [user_items(&org, &user), credential(&org, &user).pk, access(&org), user_access(&org, &user).pk] {
+            assert!(!like(WRITABLE, &pk), "{pk} is writable by the note writers");
+        }
+        assert!(like("T#*#USAGE#*", "T#a#USAGE#b") && !like("T#*#USAGE#*", "T#a#USER#b"));
+    }
 }

@@ -17,6 +17,7 @@ on_both_stores!(
     integration_users_need_a_role_granting_api_access_from_their_address,
     explain_and_my_permissions_answer_for_the_seeded_roles,
     the_access_review_flags_what_a_quarterly_review_looks_for,
+    usage_notes_go_to_their_own_partition_and_older_ones_still_count,
     concurrent_identical_assignments_make_exactly_one,
     narrow_or_temporary_rights_cannot_be_stretched,
     site_managers_create_staff_for_their_sites,
@@ -407,6 +408,54 @@ async fn the_access_review_flags_what_a_quarterly_review_looks_for(backend: Back
     assert!(bob_review["assignments"][0]["last_used_on"].is_string());
     let root = review["items"].as_array().unwrap().iter().find(|u| u["is_superuser"] == true).unwrap();
     assert_eq!(root["flags"], json!(["superuser"]));
+}
+
+/// Notes of an assignment's use are written to the usage partition only (the one partition
+/// the read-only functions may write); a note where versions before 2026-12-08 wrote it (the
+/// user's own partition) still counts in the review.
+async fn usage_notes_go_to_their_own_partition_and_older_ones_still_count(backend: Backend) {
+    use guardpost_shared::access::usage::{KIND, Usage};
+    use guardpost_shared::domain::{AssignmentId, OrgSlug, UserId};
+    use guardpost_shared::records::{item, keys};
+    use guardpost_shared::store::{Condition, Key, Query};
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await.access_token;
+    let o = org(&app, &admin).await;
+    let (ada, _) = person(&app, &admin, "ada", "supervisor", site(&o.master)).await;
+    let (bob, _) = person(&app, &admin, "bob", "manager", site(&o.master)).await;
+    app.advance(Duration::days(91));
+    let admin = app.admin().await.access_token;
+    let bob_token = app.login("bob", PASSWORD).await.access_token;
+    app.get(&format!("/v1/sites/{}", o.master), &bob_token).await.expect(200);
+    let review = app.get("/v1/access/review?limit=200", &admin).await.expect(200).body;
+    let of = |review: &Value, id: &str| {
+        review["items"].as_array().unwrap().iter().find(|u| u["user_id"] == id).unwrap()["assignments"][0].clone()
+    };
+    assert_eq!(of(&review, &ada)["unused_90_days"], true);
+    let bob_used = of(&review, &bob);
+    assert_eq!(bob_used["unused_90_days"], false, "{bob_used}");
+
+    let org_slug = OrgSlug::parse(&app.org).unwrap();
+    let (ada_id, bob_id) = (UserId::parse(&ada).unwrap(), UserId::parse(&bob).unwrap());
+    let in_partition = |pk: String| {
+        let store = app.state.store.clone();
+        async move { store.query(&Query::table(pk)).await.unwrap().items }
+    };
+    let noted = in_partition(keys::usage_items(&org_slug, &bob_id)).await;
+    assert_eq!(noted.len(), 1, "bob's use is noted in the usage partition");
+    let user_partition = in_partition(keys::user_items(&org_slug, &bob_id)).await;
+    assert!(user_partition.iter().all(|i| i.kind != KIND), "and not in his own partition");
+
+    // Ada's assignment was used today, noted as the previous version noted it.
+    let assignment = AssignmentId::parse(of(&review, &ada)["id"].as_str().unwrap()).unwrap();
+    let today = app.now().date_naive();
+    let legacy = Key::new(keys::user_items(&org_slug, &ada_id), format!("{}{assignment}", keys::LEGACY_USAGE_PREFIX));
+    let note = item(legacy, KIND, &Usage { assignment_id: assignment, last_used_on: today }).unwrap();
+    app.state.store.put(note, Condition::None).await.unwrap();
+    let review = app.get("/v1/access/review?limit=200", &admin).await.expect(200).body;
+    let ada_used = of(&review, &ada);
+    assert_eq!(ada_used["unused_90_days"], false, "{ada_used}");
+    assert_eq!(ada_used["last_used_on"], json!(today.to_string()));
 }
 
 async fn concurrent_identical_assignments_make_exactly_one(backend: Backend) {

@@ -102,10 +102,23 @@ async fn all_roles(store: &dyn Store, org: &OrgSlug) -> AppResult<Vec<Role>> {
     Ok(items.iter().filter(|i| i.kind == role::KIND).map(|i| i.parse()).collect::<Result<_, _>>()?)
 }
 
+/// The notes of the user's assignments' use: in their own partition, and where versions before
+/// 2026-12-08 wrote them (the user's partition); the later day of the two counts.
 async fn usages(store: &dyn Store, org: &OrgSlug, user: &UserId) -> AppResult<Vec<Usage>> {
-    let query = Query::table(keys::user_items(org, user)).prefix(keys::USAGE_PREFIX).limit(200);
-    let page = read_page(store, &query).await?;
-    Ok(page.items.iter().filter(|i| i.kind == usage::KIND).map(|i| i.parse()).collect::<Result<_, _>>()?)
+    let now = Query::table(keys::usage_items(org, user)).limit(200);
+    let before = Query::table(keys::user_items(org, user)).prefix(keys::LEGACY_USAGE_PREFIX).limit(200);
+    let (now, before) = tokio::try_join!(read_page(store, &now), read_page(store, &before))?;
+    let mut latest: std::collections::BTreeMap<_, Usage> = std::collections::BTreeMap::new();
+    for item in now.items.iter().chain(&before.items).filter(|i| i.kind == usage::KIND) {
+        let usage: Usage = item.parse()?;
+        match latest.get(&usage.assignment_id) {
+            Some(kept) if kept.last_used_on >= usage.last_used_on => {}
+            _ => {
+                latest.insert(usage.assignment_id, usage);
+            }
+        }
+    }
+    Ok(latest.into_values().collect())
 }
 
 async fn review(
