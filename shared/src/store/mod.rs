@@ -99,9 +99,7 @@ impl Item {
 
     /// Decodes `data` into an entity type.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
-        self.data
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind)))
+        self.data.parse().map_err(|e| self.corrupt(&e))
     }
 
     /// [`parse`](Self::parse), keeping the record with the item's text for the next copy of the
@@ -109,9 +107,11 @@ impl Item {
     pub fn parse_shared<T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static>(
         &self,
     ) -> Result<T, StoreError> {
-        self.data
-            .parse_shared()
-            .map_err(|e| StoreError::Corrupt(format!("item {}/{} ({}): {e}", self.key.pk, self.key.sk, self.kind)))
+        self.data.parse_shared().map_err(|e| self.corrupt(&e))
+    }
+
+    fn corrupt(&self, error: &serde_json::Error) -> StoreError {
+        StoreError::Corrupt(format!("item {}/{} ({}): {error}", self.key.pk, self.key.sk, self.kind))
     }
 }
 

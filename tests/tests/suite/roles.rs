@@ -386,6 +386,17 @@ async fn explain_and_my_permissions_answer_for_the_seeded_roles(backend: Backend
     app.get("/v1/access/explain?user_id=x&permission=sites:view", &mia_token).await.expect(403);
 }
 
+/// 91 days on, bob uses his role at the master site; then the access review, with the
+/// administrator's fresh token (the old one has expired).
+async fn review_after_bob_uses_his_role(app: &TestApp, o: &Org) -> (String, Value) {
+    app.advance(Duration::days(91));
+    let admin = app.admin().await.access_token;
+    let bob_token = app.login("bob", PASSWORD).await.access_token;
+    app.get(&format!("/v1/sites/{}", o.master), &bob_token).await.expect(200);
+    let review = app.get("/v1/access/review?limit=200", &admin).await.expect(200).body;
+    (admin, review)
+}
+
 async fn the_access_review_flags_what_a_quarterly_review_looks_for(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await.access_token;
@@ -394,11 +405,7 @@ async fn the_access_review_flags_what_a_quarterly_review_looks_for(backend: Back
     assign(&app, &admin, &ada, "supervisor", site(&o.master)).await.expect(201);
     let (bob, _) = person(&app, &admin, "bob", "manager", site(&o.master)).await;
 
-    app.advance(Duration::days(91));
-    let admin = app.admin().await.access_token;
-    let bob_token = app.login("bob", PASSWORD).await.access_token;
-    app.get(&format!("/v1/sites/{}", o.master), &bob_token).await.expect(200);
-    let review = app.get("/v1/access/review?limit=200", &admin).await.expect(200).body;
+    let (_, review) = review_after_bob_uses_his_role(&app, &o).await;
     let of = |id: &str| review["items"].as_array().unwrap().iter().find(|u| u["user_id"] == id).unwrap().clone();
     let ada_review = of(&ada);
     assert_eq!(ada_review["flags"], json!(["unused-90-days", "multiple-roles"]), "{ada_review}");
@@ -423,11 +430,7 @@ async fn usage_notes_go_to_their_own_partition_and_older_ones_still_count(backen
     let o = org(&app, &admin).await;
     let (ada, _) = person(&app, &admin, "ada", "supervisor", site(&o.master)).await;
     let (bob, _) = person(&app, &admin, "bob", "manager", site(&o.master)).await;
-    app.advance(Duration::days(91));
-    let admin = app.admin().await.access_token;
-    let bob_token = app.login("bob", PASSWORD).await.access_token;
-    app.get(&format!("/v1/sites/{}", o.master), &bob_token).await.expect(200);
-    let review = app.get("/v1/access/review?limit=200", &admin).await.expect(200).body;
+    let (admin, review) = review_after_bob_uses_his_role(&app, &o).await;
     let of = |review: &Value, id: &str| {
         review["items"].as_array().unwrap().iter().find(|u| u["user_id"] == id).unwrap()["assignments"][0].clone()
     };

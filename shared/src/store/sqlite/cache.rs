@@ -48,11 +48,10 @@ struct State {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Ticket(u64);
 
-/// What the cache holds of some keys: the items it has (visible at the instant asked) and the
-/// keys left to read from the database, with the ticket to keep what is found there.
+/// What the cache holds of some keys: the items it has (visible at the instant asked), with the
+/// ticket to keep what a read of the others finds in the database.
 pub(super) struct Lookup {
     pub(super) found: Vec<Item>,
-    pub(super) missing: Vec<Key>,
     pub(super) ticket: Option<Ticket>,
 }
 
@@ -63,15 +62,12 @@ impl ItemCache {
 
     pub(super) fn lookup<'k>(&self, keys: impl IntoIterator<Item = &'k Key>, now: i64) -> Lookup {
         let mut state = self.lock();
-        let mut lookup = Lookup { found: Vec::new(), missing: Vec::new(), ticket: None };
+        let mut lookup = Lookup { found: Vec::new(), ticket: None };
         for key in keys {
             match state.items.get(key) {
                 Some(item) if visible(item, now) => lookup.found.push(item.clone()),
-                Some(_) => {
-                    state.forget(key);
-                    lookup.missing.push(key.clone());
-                }
-                None => lookup.missing.push(key.clone()),
+                Some(_) => state.forget(key),
+                None => {}
             }
         }
         lookup.ticket = (state.writing == 0).then_some(Ticket(state.epoch));
@@ -173,16 +169,21 @@ mod tests {
         item
     }
 
+    /// `item(sk)`, invisible from `at` on.
+    fn expiring(sk: &str, at: i64) -> Item {
+        let mut item = item(sk);
+        item.expires_at = Some(at);
+        item
+    }
+
     #[test]
     fn a_read_fills_the_cache_and_the_next_lookup_finds_it() {
         let cache = ItemCache::default();
         let first = cache.lookup([&item("a").key], 0);
         assert!(first.found.is_empty());
-        assert_eq!(first.missing, vec![Key::new("P", "a")]);
         cache.fill(first.ticket, [&item("a")]);
         let second = cache.lookup([&item("a").key, &item("b").key], 0);
-        assert_eq!(second.found, vec![item("a")]);
-        assert_eq!(second.missing, vec![Key::new("P", "b")]);
+        assert_eq!(second.found, vec![item("a")], "b is not held");
     }
 
     #[test]
@@ -209,14 +210,11 @@ mod tests {
     #[test]
     fn an_expired_item_is_answered_as_missing() {
         let cache = ItemCache::default();
-        let mut expiring = item("a");
-        expiring.expires_at = Some(100);
+        let expiring = expiring("a", 100);
         let ticket = cache.lookup([&expiring.key], 0).ticket;
         cache.fill(ticket, [&expiring]);
         assert_eq!(cache.lookup([&expiring.key], 99).found.len(), 1);
-        let late = cache.lookup([&expiring.key], 100);
-        assert!(late.found.is_empty());
-        assert_eq!(late.missing, vec![expiring.key.clone()]);
+        assert!(cache.lookup([&expiring.key], 100).found.is_empty());
         assert_eq!(cache.len(), 0, "the expired item is forgotten");
     }
 
@@ -251,8 +249,7 @@ mod tests {
     #[test]
     fn a_purge_drops_what_has_expired_and_blocks_fills_while_it_runs() {
         let cache = ItemCache::default();
-        let mut expiring = item("a");
-        expiring.expires_at = Some(100);
+        let expiring = expiring("a", 100);
         let ticket = cache.lookup([&expiring.key], 0).ticket;
         cache.fill(ticket, [&expiring, &item("b")]);
         cache.begin_purge(150);

@@ -197,8 +197,7 @@ fn configure(conn: &Connection) -> anyhow::Result<()> {
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         check_key(key)?;
-        let now = self.now();
-        let mut lookup = self.cache.lookup([key], now);
+        let mut lookup = self.cache.lookup([key], self.now());
         if let Some(item) = lookup.found.pop() {
             return Ok(Some(item));
         }
@@ -214,7 +213,7 @@ impl Store for SqliteStore {
         let keys: BTreeSet<&Key> = keys.iter().collect();
         // Every key held: the cache holds only items as last committed, so they are one state.
         let lookup = self.cache.lookup(keys.iter().copied(), self.now());
-        if lookup.missing.is_empty() {
+        if lookup.found.len() == keys.len() {
             let mut found = lookup.found;
             found.sort_unstable_by(|a, b| a.key.cmp(&b.key));
             return Ok(found);
